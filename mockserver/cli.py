@@ -1,0 +1,204 @@
+"""The `mockserver` command: `serve` the mock, `check` the spec and scenarios."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import re
+import socket
+import sys
+from pathlib import Path
+
+import click
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .app import create_app
+from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
+from .errors import ConfigError
+
+EXIT_DRIFT = 1  # `check` found problems
+EXIT_USAGE = 2  # the command cannot run: bad files, busy port, bad options
+
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "ki": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "mi": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+    "gi": 1024**3,
+}
+
+
+class ByteSize(click.ParamType):
+    name = "size"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        m = _SIZE.match(str(value))
+        if not m:
+            self.fail(f"{value!r} is not a size such as 1048576, 512KiB or 2MiB", param, ctx)
+        return int(m.group(1)) * _UNITS[(m.group(2) or "").lower()]
+
+
+class _TimeoutHandler(WSGIRequestHandler):
+    """A client that stops sending mid-request is dropped after this long, never holding a thread."""
+
+    timeout = 30
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """The journal logs each request already, without header values."""
+
+
+spec_option = click.option(
+    "--spec",
+    type=click.Path(path_type=Path),
+    default=Path("openapi.yaml"),
+    show_default=True,
+    help="The OpenAPI 3.x document to serve.",
+)
+scenarios_option = click.option(
+    "--scenarios",
+    "scenarios_dir",
+    type=click.Path(path_type=Path),
+    default=Path("scenarios"),
+    show_default=True,
+    help="Directory of scenario files.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="mockserver")
+def main() -> None:
+    """Contract-first mock and contract-testing server for an OpenAPI 3.x spec.
+
+    \b
+    Examples:
+      mockserver serve                           # ./openapi.yaml and ./scenarios on 127.0.0.1:8080
+      mockserver serve --scenario rate-limited   # every request answers 429
+      mockserver check                           # exit 1 if the spec or a scenario is broken
+    """
+
+
+@main.command()
+@spec_option
+@scenarios_option
+@click.option("--scenario", default=None, help="The active scenario (default: success).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; the default keeps the mock on this machine.",
+)
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to bind; 0 picks a free one and prints it.",
+)
+@click.option(
+    "--max-body-size",
+    type=ByteSize(),
+    default=DEFAULT_MAX_BODY_SIZE,
+    show_default="1MiB",
+    help="Larger request bodies get 413, e.g. 512KiB, 2MiB.",
+)
+@click.option("--quiet", is_flag=True, help="Do not log each request.")
+def serve(
+    spec: Path, scenarios_dir: Path, scenario: str | None, host: str, port: int, max_body_size: int, quiet: bool
+) -> None:
+    """Serve the mock until interrupted.
+
+    \b
+    Examples:
+      mockserver serve
+      mockserver serve --port 4010 --scenario forbidden
+      mockserver serve --spec api/openapi.yaml --scenarios api/scenarios --host 0.0.0.0
+      curl -i -X POST http://127.0.0.1:8080/api/v1/app-integrations/smtp \\
+           -H 'Auth-Key: my-key' -H 'Brand-URL: your-domain.com' -H 'X-Mock-Scenario: forbidden'
+    """
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    config = _load_or_exit(spec, scenarios_dir, scenario, max_body_size)
+    app = create_app(config=config)
+    listener = _listen_or_exit(host, port)
+    server = make_server(
+        host, listener.getsockname()[1], app, threaded=True, request_handler=_TimeoutHandler, fd=listener.fileno()
+    )
+    bound_host, bound_port = server.server_address[:2]
+    url_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+    operations = len(config.spec.operations)
+    click.echo(
+        f"mockserver: serving {spec} ({operations} operation{'s' * (operations != 1)}, "
+        f"scenarios: {config.scenario_names()}; active: {config.default_scenario.name}) "
+        f"at http://{url_host}:{bound_port}",
+        nl=True,
+    )
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@main.command()
+@spec_option
+@scenarios_option
+def check(spec: Path, scenarios_dir: Path) -> None:
+    """Validate the spec and every scenario against it; exit 1 naming file, line, field and reason.
+
+    \b
+    Examples:
+      mockserver check
+      mockserver check --spec api/openapi.yaml --scenarios api/scenarios
+    """
+    try:
+        config = load_config(spec, scenarios_dir)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"check failed: {len(exc.problems)} problem{'s' * (len(exc.problems) != 1)}", err=True)
+        sys.exit(EXIT_DRIFT)
+    click.echo(
+        f"ok: {spec} ({len(config.spec.operations)} operations), "
+        f"{len(config.scenarios)} scenarios: {config.scenario_names()}"
+    )
+
+
+def _load_or_exit(spec: Path, scenarios_dir: Path, scenario: str | None, max_body_size: int) -> MockConfig:
+    try:
+        return load_config(spec, scenarios_dir, scenario, max_body_size)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _listen_or_exit(host: str, port: int) -> socket.socket:
+    """Bind before building the server, so a busy port is one clear line and not werkzeug's exit."""
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = socket.socket(info[0], socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(info[4])
+        listener.listen(128)
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        click.echo(f"error: cannot listen on {host}:{port}: {reason}", err=True)
+        sys.exit(EXIT_USAGE)
+    listener.set_inheritable(True)
+    return listener

@@ -1,0 +1,77 @@
+"""The platform's response envelope: `{success, statusCode, message, data, errors}`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .exchange import Exchange, Reply
+
+# The platform's standard messages (Jframework Errors page), used where the spec has no example.
+STANDARD_MESSAGES = {
+    400: "The input is invalid.",
+    401: "The user is not authorized.",
+    403: "The user has no permission to access the specified resource.",
+    404: "Not Found - The resource was not found.",
+    405: "Method Not Allowed - HTTP verb not supported.",
+    409: "Conflict - A conflict occurred (e.g. duplicate).",
+    413: "Payload Too Large - The request body exceeds the size limit.",
+    415: "Unsupported Media Type - The body must be sent as application/json.",
+    429: "Too Many Requests - Rate limit exceeded.",
+    500: "Internal Server Error - Unexpected server error.",
+}
+
+ERROR_CODES = {
+    400: "InvalidInput",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error item: what is wrong, and with which field or header if any."""
+
+    message: str
+    field: str | None = None
+    code: str | None = None
+
+
+def envelope_message(exchange: Exchange, status: int) -> str:
+    """The spec's own wording for `status` if it has an example, else the platform's standard one."""
+    spec = exchange.config.spec
+    response = exchange.operation.responses.get(status) if exchange.operation else None
+    response = response or spec.shared_response(status)
+    return (response.message if response else None) or STANDARD_MESSAGES.get(status, "The request failed.")
+
+
+def error_reply(
+    exchange: Exchange,
+    status: int,
+    problems: list[Problem],
+    headers: dict[str, str] | None = None,
+    message: str | None = None,
+) -> Reply:
+    """An error envelope whose items share the request's correlation id."""
+    items = []
+    for problem in problems:
+        item: dict[str, Any] = {"code": problem.code or ERROR_CODES.get(status, "Error"), "message": problem.message}
+        if problem.field is not None:
+            item["field"] = problem.field
+        item["correlationId"] = exchange.correlation_id
+        items.append(item)
+    body = {
+        "success": False,
+        "statusCode": status,
+        "message": message or envelope_message(exchange, status),
+        "data": None,
+        "errors": items,
+    }
+    return Reply(status, body, {"X-Correlation-Id": exchange.correlation_id, **(headers or {})})

@@ -1,0 +1,37 @@
+"""The request pipeline, in the order a request meets it. Each step may answer (return a Reply)
+or pass the request on (return None); `respond` always answers. The journal sees every reply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..exchange import Exchange, Reply
+from .auth import authenticate
+from .journal import record
+from .respond import respond
+from .routing import route
+from .scenario import forced_response, select_scenario
+from .validate import validate_request
+
+Step = Callable[[Exchange], Reply | None]
+
+STEPS: tuple[Step, ...] = (
+    route,  # 404 unknown path, 405 + Allow for an undeclared method
+    select_scenario,  # X-Mock-Scenario or the server's scenario; 400 if unknown
+    forced_response,  # Prefer: code/example, or the scenario's rule for this operation
+    authenticate,  # 401 missing/unknown key, 403 brand not served
+    validate_request,  # parameters, then body: 415, 413, 400
+    respond,  # the spec's 2xx, echoing the request
+)
+
+
+def handle(exchange: Exchange) -> Reply:
+    for step in STEPS:
+        reply = step(exchange)
+        if reply is not None:
+            record(exchange, reply)
+            return reply
+    raise AssertionError("the last step always answers")  # pragma: no cover
+
+
+__all__ = ["STEPS", "Step", "handle"]

@@ -1,0 +1,71 @@
+"""Step 6, success: the spec's example for the operation's 2xx, filled in from the request.
+
+Generic over the spec, so a new operation needs no Python code. The conventions:
+- the envelope's `data` object (or the whole body when there is no envelope) receives every
+  request property it also has; absent or null values take the request schema's `default`;
+- `x-rendered-as` on a request property maps request values to response values
+  (`"1 - Active"` -> `"Active"`), integral numbers sent as `587.0` are echoed as integers;
+- a request property `fooId` fills `foo.id` when the response has a `foo` object;
+- `id` gets a fresh identifier shaped like the example's.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from ..exchange import Exchange, Reply
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def new_id(like: Any) -> Any:
+    """A fresh identifier in the example's shape: a UUID for a UUID, else random letters and digits."""
+    if isinstance(like, str) and _UUID.match(like):
+        return str(uuid.uuid4())
+    length = len(like) if isinstance(like, str) and like else 18
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+
+
+def _rendered(value: Any, schema: Mapping[str, Any]) -> Any:
+    if value is None and "default" in schema:
+        value = schema["default"]
+    renderings = schema.get("x-rendered-as")
+    if isinstance(renderings, dict) and isinstance(value, str | int) and str(value) in renderings:
+        return renderings[str(value)]
+    if isinstance(value, float) and value.is_integer() and "integer" in _types(schema):
+        return int(value)
+    return value
+
+
+def _types(schema: Mapping[str, Any]) -> list[str]:
+    declared = schema.get("type")
+    return [declared] if isinstance(declared, str) else list(declared or [])
+
+
+def echo(target: dict[str, Any], request: Mapping[str, Any], properties: Mapping[str, Mapping[str, Any]]) -> None:
+    for name, schema in properties.items():
+        if name in target:
+            target[name] = _rendered(request.get(name), schema)
+        elif name.endswith("Id") and isinstance(target.get(name[:-2]), dict) and name in request:
+            target[name[:-2]] = {**target[name[:-2]], "id": request[name]}
+    if "id" in target and "id" not in properties:
+        target["id"] = new_id(target["id"])
+
+
+def respond(exchange: Exchange) -> Reply:
+    operation = exchange.operation
+    assert operation is not None
+    status = operation.success_status or min(operation.responses)
+    response = operation.responses[status]
+    body = response.example
+    target = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else body
+    if isinstance(target, dict) and isinstance(exchange.body, dict) and operation.body is not None:
+        echo(target, exchange.body, operation.body.properties)
+    exchange.decided_by = exchange.decided_by or "spec"
+    return Reply(status, body, response.example_headers)

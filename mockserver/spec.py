@@ -1,0 +1,413 @@
+"""The OpenAPI document, compiled once into what the request path needs.
+
+Everything the mock does per request is looked up here: operations, their parameters, body and
+response schemas (as ready validators), examples and the canned responses built from them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from .errors import ConfigError, ConfigProblem, JsonPath, format_field
+from .validation import ViolationList, compile_validator, describe_violations
+from .yamlfile import YamlDocument, load_yaml
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+SPEC_URI = "urn:mockserver:openapi"
+JSON_MEDIA_TYPE = "application/json"
+
+
+def pointer_of(path: JsonPath) -> str:
+    """A JSON pointer (RFC 6901) for a path in the document."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def path_of(pointer: str) -> JsonPath:
+    parts = pointer.lstrip("#").split("/")[1:]
+    return tuple(p.replace("~1", "/").replace("~0", "~") for p in parts)
+
+
+@dataclass(frozen=True)
+class Canned:
+    """A ready-to-send response: status, headers and the body already serialized."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+    payload: bytes = b""
+
+    @classmethod
+    def of(cls, status: int, body: Any, headers: Mapping[str, str] | None = None) -> Canned:
+        return cls(status, body, dict(headers or {}), orjson.dumps(body))
+
+
+@dataclass(frozen=True)
+class HeaderSpec:
+    name: str
+    required: bool
+    validator: jsonschema.protocols.Validator | None
+    example: str | None
+
+
+@dataclass(frozen=True)
+class ResponseSpec:
+    """One documented response of an operation (or of `components/responses`)."""
+
+    status: int
+    description: str
+    location: JsonPath
+    validator: jsonschema.protocols.Validator | None
+    examples: Mapping[str, Any]
+    headers: Mapping[str, HeaderSpec]
+
+    @property
+    def example(self) -> Any:
+        """The first example: the base every generated or scenario response is merged over."""
+        return copy.deepcopy(next(iter(self.examples.values()))) if self.examples else None
+
+    @property
+    def example_headers(self) -> dict[str, str]:
+        return {h.name: h.example for h in self.headers.values() if h.example is not None}
+
+    @property
+    def message(self) -> str | None:
+        """The envelope message of the first example, so error texts come from the spec."""
+        example = self.example
+        if isinstance(example, dict) and isinstance(example.get("message"), str):
+            return example["message"]
+        return None
+
+    def canned(self, example_name: str | None = None) -> Canned:
+        body = self.examples[example_name] if example_name else self.example
+        return Canned.of(self.status, body, self.example_headers)
+
+    def violations(self, body: Any) -> ViolationList:
+        return describe_violations(self.validator, body) if self.validator else []
+
+    def header_violations(self, headers: Mapping[str, str]) -> list[str]:
+        """Problems with `headers` (case-insensitive) against the documented headers."""
+        present = {k.lower(): v for k, v in headers.items()}
+        problems = []
+        for spec in self.headers.values():
+            value = present.get(spec.name.lower())
+            if value is None:
+                if spec.required:
+                    problems.append(f"header {spec.name} is required")
+            elif spec.validator is not None:
+                problems.extend(f"header {spec.name}: {v.text}" for v in describe_violations(spec.validator, value))
+        return problems
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    name: str
+    location: str  # "header", "query", "path" or "cookie"
+    required: bool
+    validator: jsonschema.protocols.Validator | None
+    schema_type: str | None
+
+
+@dataclass(frozen=True)
+class BodySpec:
+    required: bool
+    media_types: tuple[str, ...]
+    validator: jsonschema.protocols.Validator | None
+    properties: Mapping[str, Mapping[str, Any]]  # top-level property schemas, for echoing
+
+
+@dataclass(frozen=True)
+class SecurityScheme:
+    name: str
+    kind: str  # "apiKey" or "http"
+    location: str  # "header", "query" or "cookie"
+    parameter: str  # header, query or cookie name that carries the credential
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str  # upper case
+    path: str
+    parameters: tuple[ParameterSpec, ...]
+    body: BodySpec | None
+    responses: Mapping[int, ResponseSpec]
+    security: tuple[tuple[SecurityScheme, ...], ...]  # alternatives, each a set of schemes
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def success_status(self) -> int | None:
+        return min((s for s in self.responses if 200 <= s < 300), default=None)
+
+    def example_names(self) -> dict[str, int]:
+        return {name: status for status, r in sorted(self.responses.items()) for name in r.examples}
+
+
+class Spec:
+    """A loaded, validated OpenAPI 3.x document."""
+
+    def __init__(self, document: YamlDocument) -> None:
+        self.document = document
+        self.raw: dict[str, Any] = document.data
+        resource = Resource.from_contents(self.raw, default_specification=DRAFT202012)
+        self.registry: Registry = Registry().with_resource(SPEC_URI, resource)
+        self.problems: list[ConfigProblem] = []
+        self.schemes = self._security_schemes()
+        self.operations: list[Operation] = list(self._operations())
+        self.shared_responses: dict[str, ResponseSpec] = {
+            name: self._response(name, ("components", "responses", name))
+            for name in (self.raw.get("components") or {}).get("responses") or {}
+        }
+        self.problems.extend(self._example_problems())
+
+    @property
+    def path(self) -> Path:
+        return self.document.path
+
+    @property
+    def title(self) -> str:
+        return str((self.raw.get("info") or {}).get("title", self.path.name))
+
+    def operation(self, reference: str) -> Operation | None:
+        """Find an operation by operationId or by `METHOD /path`."""
+        for op in self.operations:
+            if reference in (op.operation_id, op.label):
+                return op
+        return None
+
+    def shared_response(self, status: int) -> ResponseSpec | None:
+        """A `components/responses` entry for `status` (404, 405: answers outside any operation)."""
+        return next((r for r in self.shared_responses.values() if r.status == status), None)
+
+    # -- compiling -------------------------------------------------------------------------------
+
+    def resolve(self, path: JsonPath) -> tuple[Any, JsonPath]:
+        """The node at `path`, following local `$ref`s; returns it with its real location."""
+        node: Any = self.raw
+        for part in path:
+            node = node[part]
+        seen = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if not ref.startswith("#/") or ref in seen:
+                raise KeyError(ref)
+            seen.add(ref)
+            path = path_of(ref)
+            node = self.raw
+            for part in path:
+                node = node[part]
+        return node, path
+
+    def validator(self, path: JsonPath) -> jsonschema.protocols.Validator:
+        return compile_validator({"$ref": f"{SPEC_URI}#{pointer_of(path)}"}, self.registry)
+
+    def _security_schemes(self) -> dict[str, SecurityScheme]:
+        schemes = {}
+        for name, scheme in ((self.raw.get("components") or {}).get("securitySchemes") or {}).items():
+            kind = scheme.get("type")
+            if kind == "apiKey":
+                schemes[name] = SecurityScheme(name, kind, scheme["in"], scheme["name"])
+            elif kind == "http":
+                schemes[name] = SecurityScheme(name, kind, "header", "Authorization")
+            # oauth2 / openIdConnect / mutualTLS: the mock cannot verify them; treated as open.
+        return schemes
+
+    def _operations(self) -> Iterator[Operation]:
+        for path, item in (self.raw.get("paths") or {}).items():
+            for method in HTTP_METHODS:
+                if method not in item:
+                    continue
+                location = ("paths", path, method)
+                op = item[method]
+                responses = {}
+                for status in op.get("responses") or {}:
+                    if status.isdigit():
+                        response = self._response(status, (*location, "responses", status))
+                        responses[response.status] = response
+                yield Operation(
+                    operation_id=op.get("operationId") or f"{method.upper()} {path}",
+                    method=method.upper(),
+                    path=path,
+                    parameters=tuple(self._parameters(("paths", path), location)),
+                    body=self._body(location) if "requestBody" in op else None,
+                    responses=responses,
+                    security=self._security(op.get("security", self.raw.get("security"))),
+                )
+
+    def _parameters(self, item_location: JsonPath, op_location: JsonPath) -> Iterator[ParameterSpec]:
+        merged: dict[tuple[str, str], ParameterSpec] = {}  # operation-level ones override path-level
+        for owner in (item_location, op_location):
+            owner_node, _ = self.resolve(owner)
+            for index, _param in enumerate(owner_node.get("parameters") or []):
+                param, where = self.resolve((*owner, "parameters", index))
+                schema = param.get("schema")
+                resolved_schema = self.resolve((*where, "schema"))[0] if schema is not None else {}
+                merged[(param["name"].lower(), param["in"])] = ParameterSpec(
+                    name=param["name"],
+                    location=param["in"],
+                    required=bool(param.get("required")) or param["in"] == "path",
+                    validator=self.validator((*where, "schema")) if schema is not None else None,
+                    schema_type=resolved_schema.get("type") if isinstance(resolved_schema, dict) else None,
+                )
+        yield from merged.values()
+
+    def _body(self, op_location: JsonPath) -> BodySpec:
+        body, where = self.resolve((*op_location, "requestBody"))
+        content = body.get("content") or {}
+        validator = None
+        properties: dict[str, Any] = {}
+        json_type = next((t for t in content if _is_json(t)), None)
+        if json_type is not None and "schema" in content[json_type]:
+            schema_path = (*where, "content", json_type, "schema")
+            validator = self.validator(schema_path)
+            schema, schema_where = self.resolve(schema_path)
+            properties = {
+                name: self.resolve((*schema_where, "properties", name))[0] for name in schema.get("properties") or {}
+            }
+        return BodySpec(bool(body.get("required")), tuple(content), validator, properties)
+
+    def _response(self, status: str, location: JsonPath) -> ResponseSpec:
+        response, where = self.resolve(location)
+        media = (response.get("content") or {}).get(JSON_MEDIA_TYPE) or {}
+        examples = {
+            name: self.resolve((*where, "content", JSON_MEDIA_TYPE, "examples", name))[0].get("value")
+            for name in media.get("examples") or {}
+        }
+        if not examples and "example" in media:
+            examples = {"example": media["example"]}
+        headers = {}
+        for name in response.get("headers") or {}:
+            header, header_where = self.resolve((*where, "headers", name))
+            has_schema = "schema" in header
+            example = header.get("example")
+            headers[name.lower()] = HeaderSpec(
+                name=name,
+                required=bool(header.get("required")),
+                validator=self.validator((*header_where, "schema")) if has_schema else None,
+                example=None if example is None else str(example),
+            )
+        return ResponseSpec(
+            status=int(status) if status.isdigit() else 0,
+            description=str(response.get("description", "")),
+            location=where,
+            validator=self.validator((*where, "content", JSON_MEDIA_TYPE, "schema")) if "schema" in media else None,
+            examples=examples,
+            headers=headers,
+        )
+
+    def _security(self, requirements: Any) -> tuple[tuple[SecurityScheme, ...], ...]:
+        alternatives = []
+        for requirement in requirements or []:
+            schemes = tuple(self.schemes[name] for name in requirement if name in self.schemes)
+            if not schemes:
+                return ()  # an empty (or unverifiable) alternative makes authentication optional
+            alternatives.append(schemes)
+        return tuple(alternatives)
+
+    def _example_problems(self) -> Iterator[ConfigProblem]:
+        """Every example in the spec must satisfy its own schema: drift starts there."""
+        responses = [(f"{op.label} {s}", r) for op in self.operations for s, r in op.responses.items()]
+        responses += [(f"components/responses/{n}", r) for n, r in self.shared_responses.items()]
+        seen: set[JsonPath] = set()
+        for _label, response in responses:
+            if response.location in seen:
+                continue
+            seen.add(response.location)
+            for name, value in response.examples.items():
+                example_path = (*response.location, "content", JSON_MEDIA_TYPE, "examples", name, "value")
+                for v in response.violations(value):
+                    yield self.document.problem(
+                        (*example_path, *v.path), f"example does not match its schema: {v.text}"
+                    )
+        for op in self.operations:
+            if op.body is None or op.body.validator is None:
+                continue
+            body_location = self.resolve(("paths", op.path, op.method.lower(), "requestBody"))[1]
+            for json_type in (t for t in op.body.media_types if _is_json(t)):
+                media_path = (*body_location, "content", json_type)
+                media = self.resolve(media_path)[0]
+                for name in media.get("examples") or {}:
+                    value = self.resolve((*media_path, "examples", name))[0].get("value")
+                    for v in describe_violations(op.body.validator, value):
+                        where = (*media_path, "examples", name, "value", *v.path)
+                        yield self.document.problem(where, f"example does not match its schema: {v.text}")
+
+
+def _is_json(media_type: str) -> bool:
+    base = media_type.split(";", 1)[0].strip().lower()
+    return base == JSON_MEDIA_TYPE or base.endswith("+json")
+
+
+def load_spec(path: Path) -> Spec:
+    """Load and validate an OpenAPI 3.x document; every problem found raises one ConfigError."""
+    document = load_yaml(path)
+    if not isinstance(document.data, dict):
+        raise ConfigError([ConfigProblem(path, "an OpenAPI document must be a mapping", 1)])
+    version = str(document.data.get("openapi", ""))
+    if not version.startswith("3."):
+        raise ConfigError([document.problem(("openapi",), f"OpenAPI 3.x is required, found {version or 'none'!r}")])
+    structural = list(_dangling_refs(document, document.data, ())) or list(_structural_problems(document))
+    if structural:
+        raise ConfigError(structural)
+    try:
+        spec = Spec(document)
+    except (KeyError, TypeError, ValueError, jsonschema.SchemaError) as exc:
+        raise ConfigError([ConfigProblem(path, f"cannot be compiled: {exc!r}")]) from None
+    if spec.problems:
+        raise ConfigError(spec.problems)
+    if not spec.operations:
+        raise ConfigError([document.problem(("paths",), "declares no operations to serve")])
+    silent = [
+        document.problem(("paths", op.path, op.method.lower()), "documents no response the mock could send")
+        for op in spec.operations
+        if not op.responses
+    ]
+    if silent:
+        raise ConfigError(silent)
+    return spec
+
+
+def _dangling_refs(document: YamlDocument, node: Any, path: JsonPath) -> Iterator[ConfigProblem]:
+    """Every `$ref` must resolve now: a dangling one would otherwise fail at request time."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if not ref.startswith("#"):
+                yield document.problem((*path, "$ref"), f"only local references (#/...) are supported, not {ref!r}")
+            else:
+                target: Any = document.data
+                for part in path_of(ref):
+                    if isinstance(target, list) and part.isdigit() and int(part) < len(target):
+                        target = target[int(part)]
+                    elif isinstance(target, dict) and part in target:
+                        target = target[part]
+                    else:
+                        yield document.problem((*path, "$ref"), f"{ref} points to nothing in this document")
+                        break
+        for key, value in node.items():
+            yield from _dangling_refs(document, value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _dangling_refs(document, value, (*path, index))
+
+
+def _structural_problems(document: YamlDocument) -> Iterator[ConfigProblem]:
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+    version = str(document.data["openapi"])
+    validator_class = OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator
+    for error in validator_class(document.data).iter_errors():
+        path = tuple(getattr(error, "absolute_path", ()) or ())
+        message = str(getattr(error, "message", error)).splitlines()[0]
+        yield ConfigProblem(document.path, message, document.line_of(path), format_field(path))

@@ -1,0 +1,138 @@
+"""JSON Schema validation that explains itself in plain words, one item per violated field."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry
+
+from .errors import JsonPath, format_field
+
+INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+_format_checker = FormatChecker()
+
+
+def _int_format(name: str) -> None:
+    low, high = INT_RANGES[name]
+
+    @_format_checker.checks(name)
+    def check(value: object) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return True  # formats apply to numbers only; `type` reports the rest
+        return float(value).is_integer() and low <= value <= high
+
+
+for _name in INT_RANGES:
+    _int_format(_name)
+
+
+def compile_validator(schema: dict[str, Any], registry: Registry) -> jsonschema.protocols.Validator:
+    """Build a validator once (at start-up); it is reused for every request."""
+    return Draft202012Validator(schema, registry=registry, format_checker=_format_checker)
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: JsonPath  # where in the instance
+    text: str  # plain words, starting with the field's name
+
+    keyword: str = ""
+
+    @property
+    def field(self) -> str:
+        return format_field(self.path)
+
+    @property
+    def message(self) -> str:
+        """`port must be an integer (int32).`; a problem with the whole document names `The body`."""
+        return f"{self.field or 'The body'} {self.text}"
+
+
+ViolationList = list[Violation]
+
+_TYPE_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+
+def _type_words(types: Any) -> str:
+    names = [types] if isinstance(types, str) else list(types)
+    words = [_TYPE_WORDS.get(t, t) for t in names]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _quote(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _explain(error: jsonschema.ValidationError) -> tuple[JsonPath, str]:
+    path: JsonPath = tuple(error.absolute_path)
+    keyword, expected, schema = error.validator, error.validator_value, error.schema
+    if keyword == "required":
+        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else "a property"
+        return (*path, missing), "is required."
+    if keyword == "type":
+        suffix = f" ({schema['format']})" if isinstance(schema, dict) and schema.get("format") in INT_RANGES else ""
+        return path, f"must be {_type_words(expected)}{suffix}."
+    if keyword == "minLength":
+        return path, "must not be empty." if expected == 1 else f"must be at least {expected} characters long."
+    if keyword == "maxLength":
+        return path, f"must be at most {expected} characters long."
+    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        words = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "greater than",
+            "exclusiveMaximum": "less than",
+        }[str(keyword)]
+        fmt = schema.get("format") if isinstance(schema, dict) else None
+        return path, f"must be {words} {expected}" + (f" ({fmt})." if fmt in INT_RANGES else ".")
+    if keyword == "enum":
+        return path, "must be one of " + ", ".join(_quote(v) for v in expected) + "."
+    if keyword == "const":
+        return path, f"must be {_quote(expected)}."
+    if keyword == "format":
+        return path, f"must be a valid {expected}."
+    if keyword == "pattern":
+        return path, f"must match the pattern {expected}."
+    if keyword in ("minItems", "maxItems"):
+        return path, f"must have {'at least' if keyword == 'minItems' else 'at most'} {expected} items."
+    if keyword == "additionalProperties":
+        return path, error.message
+    return path, error.message + "."
+
+
+def describe_violations(validator: jsonschema.protocols.Validator, instance: Any) -> ViolationList:
+    """Every violation of `instance`, in document order, worded for people."""
+    return explain_errors(validator.iter_errors(instance))
+
+
+def explain_errors(errors: Iterable[jsonschema.ValidationError]) -> ViolationList:
+    found: dict[tuple[JsonPath, str], Violation] = {}
+    for error in errors:
+        leaf = _deepest(error)
+        path, text = _explain(leaf)
+        found.setdefault((path, text), Violation(path, text, str(leaf.validator)))
+    # `format: int32` repeats what `maximum` already said about the same field
+    precise = {v.path for v in found.values() if v.keyword != "format"}
+    kept = [v for v in found.values() if v.keyword != "format" or v.path not in precise]
+    return sorted(kept, key=lambda v: [str(p) for p in v.path])
+
+
+def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For allOf/anyOf/oneOf failures, the sub-error that says what is actually wrong."""
+    if error.context:
+        return _deepest(jsonschema.exceptions.best_match(error.context))
+    return error

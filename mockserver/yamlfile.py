@@ -1,0 +1,87 @@
+"""YAML documents that remember where each value came from, so errors can name a line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, ConfigProblem, JsonPath, format_field
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML file and the line of every value in it (1-based)."""
+
+    path: Path
+    data: Any
+    lines: dict[JsonPath, int] = field(default_factory=dict)
+
+    def line_of(self, path: JsonPath) -> int | None:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+    def problem(self, path: JsonPath, reason: str) -> ConfigProblem:
+        return ConfigProblem(self.path, reason, self.line_of(path), format_field(path))
+
+
+def load_yaml(path: Path) -> YamlDocument:
+    """Parse `path` safely; any failure becomes a ConfigError naming file and line."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(path, "file not found")]) from None
+    except IsADirectoryError:
+        raise ConfigError([ConfigProblem(path, "is a directory, not a file")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigProblem(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")]) from None
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(path, f"cannot be read: {exc.strerror}")]) from None
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path) -> YamlDocument:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return YamlDocument(path, None)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = f"invalid YAML: {exc.problem or exc.context}"
+        raise ConfigError([ConfigProblem(path, reason, mark.line + 1 if mark else None)]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigProblem(path, f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    lines: dict[JsonPath, int] = {}
+    _index_lines(node, (), lines)
+    return YamlDocument(path, _stringify_keys(data), lines)
+
+
+def _index_lines(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> None:
+    if path in lines:  # an alias seen before; YAML anchors can make cycles
+        return
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            _index_lines(value_node, (*path, str(key_node.value)), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, (*path, index), lines)
+
+
+def _stringify_keys(value: Any) -> Any:
+    """JSON (and so OpenAPI) keys are strings; YAML reads `201:` as an int."""
+    if isinstance(value, dict):
+        return {str(k): _stringify_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stringify_keys(v) for v in value]
+    return value
