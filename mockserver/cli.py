@@ -137,8 +137,8 @@ def serve(
     server = make_server(
         host, listener.getsockname()[1], app, threaded=True, request_handler=_TimeoutHandler, fd=listener.fileno()
     )
-    bound_host, bound_port = server.server_address[:2]
-    url_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+    bound_host, bound_port = str(server.host), server.port
+    url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     operations = len(config.spec.operations)
     click.echo(
         f"mockserver: serving {spec} ({operations} operation{'s' * (operations != 1)}, "

@@ -31,7 +31,7 @@ def pointer_of(path: JsonPath) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def path_of(pointer: str) -> JsonPath:
+def path_of(pointer: str) -> tuple[str, ...]:
     parts = pointer.lstrip("#").split("/")[1:]
     return tuple(p.replace("~1", "/").replace("~0", "~") for p in parts)
 
