@@ -165,9 +165,11 @@ class Spec:
         self.problems: list[ConfigProblem] = []
         self.schemes = self._security_schemes()
         self.operations: list[Operation] = list(self._operations())
+        # A reusable response says which status it is for with `x-status` (404 and 405 are sent
+        # outside any operation, so no `responses` map gives them a status code).
         self.shared_responses: dict[str, ResponseSpec] = {
-            name: self._response(name, ("components", "responses", name))
-            for name in (self.raw.get("components") or {}).get("responses") or {}
+            name: self._response(str(response.get("x-status", "")), ("components", "responses", name))
+            for name, response in ((self.raw.get("components") or {}).get("responses") or {}).items()
         }
         self.problems.extend(self._example_problems())
 

@@ -57,19 +57,19 @@ class Violation:
 ViolationList = list[Violation]
 
 _TYPE_WORDS = {
-    "integer": "an integer",
-    "number": "a number",
-    "string": "a string",
-    "boolean": "true or false",
-    "object": "an object",
-    "array": "an array",
-    "null": "null",
+    "integer": ["an integer"],
+    "number": ["a number"],
+    "string": ["a string"],
+    "boolean": ["true", "false"],
+    "object": ["an object"],
+    "array": ["an array"],
+    "null": ["null"],
 }
 
 
 def _type_words(types: Any) -> str:
     names = [types] if isinstance(types, str) else list(types)
-    words = [_TYPE_WORDS.get(t, t) for t in names]
+    words = [word for t in names for word in _TYPE_WORDS.get(t, [t])]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
@@ -108,7 +108,8 @@ def _explain(error: jsonschema.ValidationError) -> tuple[JsonPath, str]:
     if keyword == "pattern":
         return path, f"must match the pattern {expected}."
     if keyword in ("minItems", "maxItems"):
-        return path, f"must have {'at least' if keyword == 'minItems' else 'at most'} {expected} items."
+        bound = "at least" if keyword == "minItems" else "at most"
+        return path, f"must have {bound} {expected} item{'s' * (expected != 1)}."
     if keyword == "additionalProperties":
         return path, error.message
     return path, error.message + "."
@@ -125,9 +126,15 @@ def explain_errors(errors: Iterable[jsonschema.ValidationError]) -> ViolationLis
         leaf = _deepest(error)
         path, text = _explain(leaf)
         found.setdefault((path, text), Violation(path, text, str(leaf.validator)))
-    # `format: int32` repeats what `maximum` already said about the same field
+    # One clear statement per field: a wrong type makes enum/length/format moot, and
+    # `format: int32` only repeats what `maximum` already said.
+    mistyped = {v.path for v in found.values() if v.keyword == "type"}
     precise = {v.path for v in found.values() if v.keyword != "format"}
-    kept = [v for v in found.values() if v.keyword != "format" or v.path not in precise]
+    kept = [
+        v
+        for v in found.values()
+        if (v.keyword == "type" or v.path not in mistyped) and (v.keyword != "format" or v.path not in precise)
+    ]
     return sorted(kept, key=lambda v: [str(p) for p in v.path])
 
 
