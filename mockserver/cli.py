@@ -50,10 +50,8 @@ class ByteSize(click.ParamType):
         return int(m.group(1)) * _UNITS[(m.group(2) or "").lower()]
 
 
-class _TimeoutHandler(WSGIRequestHandler):
-    """A client that stops sending mid-request is dropped after this long, never holding a thread."""
-
-    timeout = 30
+class _QuietHandler(WSGIRequestHandler):
+    """Werkzeug's own access log is replaced by the journal, which logs no header values."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """The journal logs each request already, without header values."""
@@ -113,9 +111,23 @@ def main() -> None:
     show_default="1MiB",
     help="Larger request bodies get 413, e.g. 512KiB, 2MiB.",
 )
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds a client may stall mid-request before its connection is dropped.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(
-    spec: Path, scenarios_dir: Path, scenario: str | None, host: str, port: int, max_body_size: int, quiet: bool
+    spec: Path,
+    scenarios_dir: Path,
+    scenario: str | None,
+    host: str,
+    port: int,
+    max_body_size: int,
+    request_timeout: float,
+    quiet: bool,
 ) -> None:
     """Serve the mock until interrupted.
 
@@ -135,7 +147,12 @@ def serve(
     app = create_app(config=config)
     listener = _listen_or_exit(host, port)
     server = make_server(
-        host, listener.getsockname()[1], app, threaded=True, request_handler=_TimeoutHandler, fd=listener.fileno()
+        host,
+        listener.getsockname()[1],
+        app,
+        threaded=True,
+        request_handler=type("Handler", (_QuietHandler,), {"timeout": request_timeout}),
+        fd=listener.fileno(),
     )
     bound_host, bound_port = str(server.host), server.port
     url_host = f"[{bound_host}]" if ":" in bound_host else bound_host

@@ -1,0 +1,133 @@
+"""The `mockserver` command: help, check, and clear one-line failures (exit 2) at start-up."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from .conftest import HEADERS, ROOT, SMTP_PATH, start_server, valid_body
+
+pytestmark = pytest.mark.e2e
+
+
+def run(*args: str, cwd: Path = ROOT, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["check"]])
+def test_help_has_examples(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.returncode == 0
+    assert "Examples:" in result.stdout and "mockserver " in result.stdout
+
+
+def test_check_passes_on_the_bundled_files() -> None:
+    result = run("check")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: openapi.yaml")
+
+
+def test_check_names_file_line_field_and_reason(tmp_path: Path) -> None:
+    (tmp_path / "late.yaml").write_text("description: x\nrules:\n  - respond:\n      status: 418\n")
+    result = run("check", "--scenarios", str(tmp_path))
+    assert result.returncode == 1
+    assert f"error: {tmp_path / 'late.yaml'}:4: rules[0].respond.status: 418 is not documented" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_reports_a_broken_spec(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text((ROOT / "openapi.yaml").read_text().replace("statusCode: 403", "statusCode: 402"))
+    result = run("check", "--spec", str(spec))
+    assert result.returncode == 1
+    assert "accessDenied.value.statusCode: example does not match its schema: must be 403." in result.stderr
+
+
+def _one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_port_in_use_is_one_line_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = _one_clear_line(run("serve", "--port", str(port)))
+    assert line == f"error: cannot listen on 127.0.0.1:{port}: address already in use"
+
+
+def test_broken_scenario_at_start_up_is_one_line_exit_2(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    (tmp_path / "scenarios" / "forbidden.yaml").write_text("rules:\n  - respond:\n      status: nope\n")
+    line = _one_clear_line(run("serve", "--port", "0", "--scenarios", str(tmp_path / "scenarios")))
+    assert line.startswith(f"error: {tmp_path / 'scenarios' / 'forbidden.yaml'}:3: rules[0].respond.status:")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "an OpenAPI document must be a mapping"),
+        ("openapi: 2.0\n", "OpenAPI 3.x is required"),
+        ("openapi: 3.1.0\ninfo: [\n", "invalid YAML"),
+        ("\xff", "not valid UTF-8 (invalid start byte at byte 0)"),
+    ],
+)
+def test_broken_spec_at_start_up_is_one_line_exit_2(tmp_path: Path, text: str, words: str) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(text, encoding="latin-1")
+    assert words in _one_clear_line(run("serve", "--port", "0", "--spec", str(spec)))
+
+
+def test_missing_spec_is_one_line_exit_2(tmp_path: Path) -> None:
+    assert "file not found" in _one_clear_line(run("serve", "--spec", str(tmp_path / "none.yaml")))
+
+
+def test_unknown_scenario_at_start_up_lists_the_available_ones() -> None:
+    line = _one_clear_line(run("serve", "--port", "0", "--scenario", "nope"))
+    assert "no scenario 'nope' (available: forbidden, rate-limited, restricted, success" in line
+
+
+def test_bad_size_option_is_a_usage_error() -> None:
+    result = run("serve", "--max-body-size", "lots")
+    assert result.returncode == 2 and "is not a size" in result.stderr
+
+
+def test_serve_with_scenario_and_size_options() -> None:
+    server = start_server("--scenario", "rate-limited", "--max-body-size", "2KiB")
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        url = server.url + SMTP_PATH
+        assert requests.post(url, json=valid_body(), headers=HEADERS, timeout=5).status_code == 429
+        big = valid_body(description="x" * 3000)
+        headers = {**HEADERS, "X-Mock-Scenario": "success"}
+        assert requests.post(url, json=big, headers=headers, timeout=5).status_code == 413
+    finally:
+        server.stop()
+
+
+def test_serve_runs_from_the_repo_root_with_defaults(tmp_path: Path) -> None:
+    """`mockserver serve` with no options reads ./openapi.yaml and ./scenarios."""
+    shutil.copy(ROOT / "openapi.yaml", tmp_path)
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    server = start_server(cwd=tmp_path)
+    try:
+        assert requests.post(server.url + SMTP_PATH, json=valid_body(), headers=HEADERS, timeout=5).status_code == 201
+    finally:
+        server.stop()
