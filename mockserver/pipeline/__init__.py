@@ -29,6 +29,7 @@ def handle(exchange: Exchange) -> Reply:
     for step in STEPS:
         reply = step(exchange)
         if reply is not None:
+            exchange.decided_by = exchange.decided_by or step.__name__
             record(exchange, reply)
             return reply
     raise AssertionError("the last step always answers")  # pragma: no cover

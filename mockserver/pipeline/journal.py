@@ -22,6 +22,6 @@ def record(exchange: Exchange, reply: Reply) -> None:
         exchange.request.path,
         reply.status,
         scenario,
-        exchange.decided_by or "pipeline",
+        exchange.decided_by,
         elapsed_ms,
     )

@@ -67,5 +67,4 @@ def respond(exchange: Exchange) -> Reply:
     target = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else body
     if isinstance(target, dict) and isinstance(exchange.body, dict) and operation.body is not None:
         echo(target, exchange.body, operation.body.properties)
-    exchange.decided_by = exchange.decided_by or "spec"
     return Reply(status, body, response.example_headers)

@@ -56,7 +56,7 @@ def forced_response(exchange: Exchange) -> Reply | None:
     canned = scenario.forced_response(operation)
     if canned is None:
         return None
-    exchange.decided_by = f"scenario {scenario.name}"
+    exchange.decided_by = "scenario rule"
     return Reply.from_canned(canned)
 
 

@@ -1,0 +1,70 @@
+"""The repository itself: lint, types, and the README's two commands working as written."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from .conftest import HEADERS, ROOT, SMTP_PATH, valid_body
+
+README = (ROOT / "README.md").read_text()
+
+
+def readme_command(marker: str) -> str:
+    match = re.search(rf"<!-- {marker} -->\s*```sh\n(.+?)\n```", README)
+    assert match, f"README.md has no {marker}"
+    return match.group(1)
+
+
+def test_readme_has_exactly_two_set_up_commands() -> None:
+    assert README.count("<!-- serve-command -->") == 1 and README.count("<!-- test-command -->") == 1
+    assert readme_command("test-command") == "python3 -m pip install -e '.[test]' && python3 -m pytest"
+
+
+@pytest.mark.e2e
+def test_readme_serve_command_serves_the_bundled_spec() -> None:
+    command = readme_command("serve-command") + " --port 0"  # any free port: 8080 may be taken
+    process = subprocess.Popen(
+        command,
+        shell=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "http://" in line:
+                url = line[line.index("http://") :].split()[0]
+                break
+        else:
+            raise AssertionError("the README's serve command did not start a server")
+        assert requests.post(url + SMTP_PATH, json=valid_body(), headers=HEADERS, timeout=5).status_code == 201
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ruff", "check", "mockserver", "tests"],
+        ["ruff", "format", "--check", "mockserver", "tests"],
+        ["mypy"],
+    ],
+)
+def test_code_quality(command: list[str]) -> None:
+    tool = shutil.which(command[0]) or pytest.fail(f"{command[0]} is not installed; pip install -e '.[test]'")
+    runner = [sys.executable, "-m", command[0], *command[1:]] if command[0] == "mypy" else [tool, *command[1:]]
+    result = subprocess.run(runner, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
