@@ -362,6 +362,8 @@ def load_spec(path: Path) -> Spec:
     structural = list(_dangling_refs(document, document.data, ())) or list(_structural_problems(document))
     if structural:
         raise ConfigError(structural)
+    if version.startswith("3.0"):
+        document.data = upgrade_30_schemas(document.data)
     try:
         spec = Spec(document)
     except (KeyError, TypeError, ValueError, jsonschema.SchemaError) as exc:
@@ -378,6 +380,30 @@ def load_spec(path: Path) -> Spec:
     if silent:
         raise ConfigError(silent)
     return spec
+
+
+def upgrade_30_schemas(node: Any) -> Any:
+    """OpenAPI 3.0 schemas in JSON Schema 2020-12 terms, so one validator serves 3.0 and 3.1:
+    `nullable: true` admits null, boolean `exclusiveMinimum/Maximum` become numeric bounds."""
+    if isinstance(node, list):
+        return [upgrade_30_schemas(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    schema = {key: upgrade_30_schemas(value) for key, value in node.items()}
+    if schema.pop("nullable", False) is True:
+        declared = schema.get("type")
+        if isinstance(declared, str):
+            schema["type"] = [declared, "null"]
+        elif declared is None and "$ref" not in schema:
+            schema = {"anyOf": [schema, {"type": "null"}]}
+        elif "$ref" in schema:
+            schema = {"anyOf": [{"$ref": schema.pop("$ref")}, {"type": "null"}], **schema}
+        if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
+            schema["enum"] = [*schema["enum"], None]
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if isinstance(schema.get(exclusive), bool) and schema.pop(exclusive) and bound in schema:
+            schema[exclusive] = schema.pop(bound)
+    return schema
 
 
 def _dangling_refs(document: YamlDocument, node: Any, path: JsonPath) -> Iterator[ConfigProblem]:
