@@ -113,7 +113,7 @@ class ParameterSpec:
     location: str  # "header", "query", "path" or "cookie"
     required: bool
     validator: jsonschema.protocols.Validator | None
-    schema_type: str | None
+    schema_type: str | list[str] | None  # what a text value is read as before validation
 
 
 @dataclass(frozen=True)
@@ -176,10 +176,6 @@ class Spec:
     @property
     def path(self) -> Path:
         return self.document.path
-
-    @property
-    def title(self) -> str:
-        return str((self.raw.get("info") or {}).get("title", self.path.name))
 
     def operation(self, reference: str) -> Operation | None:
         """Find an operation by operationId or by `METHOD /path`."""
