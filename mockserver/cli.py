@@ -14,7 +14,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_app
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
+from .contract import DEFAULT_MAX_EXAMPLES, ENV_PREFIX, ContractRun, env_headers, parse_report, run_contract
 from .errors import ConfigError
+from .spec import load_spec
 
 EXIT_DRIFT = 1  # `check` found problems
 EXIT_USAGE = 2  # the command cannot run: bad files, busy port, bad options
@@ -62,7 +64,7 @@ spec_option = click.option(
     type=click.Path(path_type=Path),
     default=Path("openapi.yaml"),
     show_default=True,
-    help="The OpenAPI 3.x document to serve.",
+    help="The OpenAPI 3.x document (the contract).",
 )
 scenarios_option = click.option(
     "--scenarios",
@@ -84,6 +86,7 @@ def main() -> None:
       mockserver serve                           # ./openapi.yaml and ./scenarios on 127.0.0.1:8080
       mockserver serve --scenario rate-limited   # every request answers 429
       mockserver check                           # exit 1 if the spec or a scenario is broken
+      mockserver contract --url https://staging.example.com --report junit=reports/junit.xml
     """
 
 
@@ -219,3 +222,112 @@ def _listen_or_exit(host: str, port: int) -> socket.socket:
         sys.exit(EXIT_USAGE)
     listener.set_inheritable(True)
     return listener
+
+
+def _split_csv(values: tuple[str, ...]) -> list[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+@main.command()
+@click.option(
+    "--url", required=True, help="Base URL of the server under test (the real API, a staging copy, the mock)."
+)
+@spec_option
+@click.option(
+    "-H",
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="A header for every request; repeatable. The spec's auth headers may come from the "
+    f"environment instead ({ENV_PREFIX}AUTH_KEY for Auth-Key, {ENV_PREFIX}BRAND_URL for Brand-URL).",
+)
+@click.option(
+    "--checks",
+    multiple=True,
+    default=("all",),
+    show_default=True,
+    help="Comma-separated schemathesis checks; 'all' runs every check that applies.",
+)
+@click.option("--exclude-checks", multiple=True, help="Comma-separated checks to skip.")
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_EXAMPLES,
+    show_default=True,
+    help="Test cases per operation and phase: the run's size.",
+)
+@click.option(
+    "--max-time",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="A time budget in seconds; fuzzing repeats until it is spent.",
+)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Concurrent workers.")
+@click.option("--seed", type=int, default=None, help="Seed for a reproducible run.")
+@click.option("--phases", multiple=True, help="Comma-separated: examples, coverage, fuzzing, stateful (default: all).")
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Write a report, e.g. junit=reports/junit.xml; repeatable (junit, har, vcr, ndjson, json, html).",
+)
+def contract(
+    url: str,
+    spec: Path,
+    headers: tuple[str, ...],
+    checks: tuple[str, ...],
+    exclude_checks: tuple[str, ...],
+    max_examples: int,
+    max_time: float | None,
+    workers: int,
+    seed: int | None,
+    phases: tuple[str, ...],
+    reports: tuple[str, ...],
+) -> None:
+    """Fuzz a running server against the spec; exit 0 conformant, 1 violations, 2 unusable.
+
+    Each failure is printed with what was violated and a curl command that reproduces it; a
+    summary per check follows.
+
+    \b
+    Examples:
+      mockserver contract --url http://127.0.0.1:8080
+      MOCKSERVER_AUTH_KEY=... MOCKSERVER_BRAND_URL=your-domain.com \\
+        mockserver contract --url https://protocol.jframework.io --report junit=reports/junit.xml
+      mockserver contract --url http://127.0.0.1:8080 -H 'X-Mock-Scenario: restricted' \\
+        -H 'Auth-Key: demo-key-alice' -H 'Brand-URL: acme.example' --seed 1 --max-examples 500
+    """
+    try:
+        loaded = load_spec(spec)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        parsed_reports = [parse_report(r) for r in reports]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    explicit: dict[str, str] = {}
+    for header in headers:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            raise click.UsageError(f"--header takes 'NAME: VALUE', got {header!r}")
+        explicit[name.strip()] = value.strip()
+    declared = loaded.header_names()
+    from_env = {k: v for k, v in env_headers(declared).items() if k.lower() not in {n.lower() for n in explicit}}
+    run = ContractRun(
+        spec=spec,
+        url=url.rstrip("/"),
+        headers={**from_env, **explicit},
+        checks=_split_csv(checks),
+        exclude_checks=_split_csv(exclude_checks),
+        max_examples=max_examples,
+        max_time=max_time,
+        workers=workers,
+        seed=seed,
+        phases=_split_csv(phases),
+        reports=parsed_reports,
+    )
+    sys.exit(run_contract(run))

@@ -184,6 +184,12 @@ class Spec:
                 return op
         return None
 
+    def header_names(self) -> list[str]:
+        """Every header the spec asks clients to send: credentials and header parameters."""
+        names = {s.parameter for s in self.schemes.values() if s.location == "header"}
+        names |= {p.name for op in self.operations for p in op.parameters if p.location == "header"}
+        return sorted(names)
+
     def shared_response(self, status: int) -> ResponseSpec | None:
         """A `components/responses` entry for `status` (404, 405: answers outside any operation)."""
         return next((r for r in self.shared_responses.values() if r.status == status), None)

@@ -1,0 +1,139 @@
+"""Small servers written independently of mockserver, for proving the contract gate.
+
+`docs_server()` follows the documentation page and differs from our mock in everything the docs
+leave open: UUID ids, other messages, `details` instead of `message` in error items, null fields
+omitted, an extra `createdDate`, only one valid key. Each flaw breaks the contract in one way.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from jsonschema import Draft202012Validator
+from werkzeug.serving import make_server
+
+VALID_KEY = "valid-key-42"
+PATH = "/api/v1/app-integrations/smtp"
+FLAWS = (
+    "server_error",
+    "missing_field",
+    "wrong_type",
+    "accepts_invalid",
+    "ignores_auth",
+    "no_allow_header",
+    "not_json",
+)
+
+_TEXT = {"type": "string", "minLength": 1}
+_FLAG = {"type": ["boolean", "null"]}
+REQUEST = Draft202012Validator(
+    {
+        "type": "object",
+        "required": ["appIntegrationId", "name", "host", "port", "username", "password"],
+        "properties": {
+            "appIntegrationId": _TEXT,
+            "name": _TEXT,
+            "host": _TEXT,
+            "username": _TEXT,
+            "password": _TEXT,
+            "port": {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1},
+            "useTls": _FLAG,
+            "isDefault": _FLAG,
+            "description": {"type": ["string", "null"]},
+            "status": {"enum": ["0 - Inactive", "1 - Active"]},
+        },
+    }
+)
+
+
+def _envelope(status: int, message: str, **extra: Any) -> Response:
+    response = jsonify({"success": status < 400, "statusCode": status, "message": message, **extra})
+    response.status_code = status
+    return response
+
+
+def _error(status: int, message: str, code: str) -> Response:
+    return _envelope(status, message, errors=[{"code": code, "details": message, "correlationId": uuid.uuid4().hex}])
+
+
+def docs_server(flaw: str | None = None) -> Flask:
+    app = Flask("docs-server")
+
+    @app.route("/<path:anything>", methods=["GET", "PUT", "DELETE", "PATCH", "HEAD", "TRACE", "OPTIONS"])
+    def other_methods(anything: str) -> Response:
+        if "/" + anything != PATH:
+            return _error(404, "Nothing here.", "NotFound")
+        response = _error(405, "Use POST.", "MethodNotAllowed")
+        if flaw != "no_allow_header":
+            response.headers["Allow"] = "POST"
+        return response
+
+    @app.post("/<path:anything>")
+    def create(anything: str) -> Response:
+        if "/" + anything != PATH:
+            return _error(404, "Nothing here.", "NotFound")
+        if request.headers.get("Auth-Key") != VALID_KEY and flaw != "ignores_auth":
+            return _error(401, "Not authorized.", "Unauthorized")
+        if not request.headers.get("Brand-URL"):
+            return _error(400, "Brand-URL is required.", "BrandRequired")
+        if request.mimetype != "application/json":
+            return _error(415, "Send JSON.", "UnsupportedMediaType")
+        body = request.get_json(silent=True)
+        if flaw != "accepts_invalid" and (body is None or any(True for _ in REQUEST.iter_errors(body))):
+            return _error(400, "Bad input.", "InvalidInput")
+        body = body if isinstance(body, dict) else {}
+        if flaw == "server_error" and body.get("isDefault") is True:
+            return _error(500, "Oops.", "Internal")
+        data: dict[str, Any] = {
+            "appIntegration": {
+                "type": "SMTP",
+                "name": "Mail",
+                "status": "Active",
+                "id": str(body.get("appIntegrationId")),
+            },
+            "name": body.get("name"),
+            "host": body.get("host"),
+            "port": body.get("port"),
+            "username": body.get("username"),
+            "password": body.get("password"),
+            "useTls": bool(body.get("useTls")),
+            "isDefault": bool(body.get("isDefault")),
+            "status": "Active" if body.get("status") == "1 - Active" else "Inactive",
+            "id": str(uuid.uuid4()),
+            "createdDate": "2026-11-24T06:00:00Z",
+        }
+        if body.get("description") is not None:
+            data["description"] = body["description"]
+        if flaw == "missing_field":
+            del data["id"]
+        if flaw == "wrong_type":
+            data["port"] = str(data["port"])
+        if flaw == "accepts_invalid":
+            data = {**data, **{k: v for k, v in data.items() if v is not None}}
+            data["port"] = data["port"] if isinstance(data["port"], int) and not isinstance(data["port"], bool) else 1
+            for name in ("name", "host", "username", "password"):
+                data[name] = data[name] if isinstance(data[name], str) else "x"
+        response = _envelope(201, "Created.", data=data)
+        if flaw == "not_json":
+            response = Response(response.get_data(), status=201, mimetype="text/plain")
+        return response
+
+    return app
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve `app` on a free loopback port in a background thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
