@@ -15,6 +15,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .app import create_app
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
 from .contract import DEFAULT_MAX_EXAMPLES, ENV_PREFIX, ContractRun, env_headers, parse_report, run_contract
+from .coverage import coverage, table_lines, uncovered
 from .errors import ConfigError
 from .spec import load_spec
 
@@ -179,7 +180,11 @@ def serve(
 @spec_option
 @scenarios_option
 def check(spec: Path, scenarios_dir: Path) -> None:
-    """Validate the spec and every scenario against it; exit 1 naming file, line, field and reason.
+    """The drift gate: spec, examples and scenarios agree, and every documented status is produced.
+
+    Validates the spec (structure, every $ref, every example against its schema) and every
+    scenario against it, then prints which scenarios produce each documented status. Exit 1
+    naming file, line, field and reason on any drift.
 
     \b
     Examples:
@@ -188,15 +193,23 @@ def check(spec: Path, scenarios_dir: Path) -> None:
     """
     try:
         config = load_config(spec, scenarios_dir)
+        table = coverage(config)
+        drift = list(uncovered(config, table))
     except ConfigError as exc:
-        for problem in exc.problems:
+        drift = exc.problems
+    else:
+        click.echo(
+            f"{spec}: {len(config.spec.operations)} operations; {scenarios_dir}: {len(config.scenarios)} scenarios "
+            f"({config.scenario_names()})\n"
+        )
+        for line in table_lines(table):
+            click.echo(line)
+    if drift:
+        for problem in drift:
             click.echo(f"error: {problem}", err=True)
-        click.echo(f"check failed: {len(exc.problems)} problem{'s' * (len(exc.problems) != 1)}", err=True)
+        click.echo(f"check failed: {len(drift)} problem{'s' * (len(drift) != 1)}", err=True)
         sys.exit(EXIT_DRIFT)
-    click.echo(
-        f"ok: {spec} ({len(config.spec.operations)} operations), "
-        f"{len(config.scenarios)} scenarios: {config.scenario_names()}"
-    )
+    click.echo("\nok: the spec, its examples and every scenario agree; every documented status is produced")
 
 
 def _load_or_exit(spec: Path, scenarios_dir: Path, scenario: str | None, max_body_size: int) -> MockConfig:

@@ -37,7 +37,21 @@ def test_help_has_examples(command: list[str]) -> None:
 def test_check_passes_on_the_bundled_files() -> None:
     result = run("check")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("ok: openapi.yaml")
+    assert "createSmtpIntegration  201     restricted, success\n" in result.stdout
+    assert "                       429     rate-limited\n" in result.stdout
+    assert result.stdout.rstrip().endswith("every documented status is produced")
+
+
+def test_check_fails_when_a_documented_status_has_no_scenario(tmp_path: Path) -> None:
+    for name in ("success.yaml", "forbidden.yaml"):
+        shutil.copy(ROOT / "scenarios" / name, tmp_path)
+    result = run("check", "--scenarios", str(tmp_path))
+    assert result.returncode == 1
+    assert "429     NONE" in result.stdout
+    assert result.stderr.startswith(
+        "error: openapi.yaml:147: paths./api/v1/app-integrations/smtp.post.responses.429: "
+        "createSmtpIntegration documents 429 but no scenario produces it"
+    )
 
 
 def test_check_names_file_line_field_and_reason(tmp_path: Path) -> None:
