@@ -16,6 +16,7 @@ from .app import create_app
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
 from .contract import DEFAULT_MAX_EXAMPLES, ENV_PREFIX, ContractRun, env_headers, parse_report, run_contract
 from .coverage import coverage, table_lines, uncovered
+from .diff import BREAKING, diff_specs, render_json, render_text
 from .errors import ConfigError
 from .spec import load_spec
 
@@ -344,3 +345,37 @@ def contract(
         reports=parsed_reports,
     )
     sys.exit(run_contract(run))
+
+
+@main.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def diff(old: Path, new: Path, output: str) -> None:
+    """Breaking changes from OLD to NEW spec; exit 1 if anything breaks clients, 0 otherwise.
+
+    Follows the platform's compatibility promises: removed paths, operations, responses or
+    response properties break; so do request properties newly required or newly constrained,
+    changed types and newly required headers. A response enum gaining a value is a warning.
+
+    \b
+    Examples:
+      mockserver diff old/openapi.yaml openapi.yaml
+      git show origin/main:openapi.yaml > /tmp/main.yaml && mockserver diff /tmp/main.yaml openapi.yaml
+      mockserver diff /tmp/main.yaml openapi.yaml --format json
+    """
+    specs = []
+    for path in (old, new):
+        try:
+            specs.append(load_spec(path))
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            sys.exit(EXIT_USAGE)
+    changes = diff_specs(specs[0], specs[1])
+    if output == "json":
+        click.echo(render_json(changes))
+    else:
+        for line in render_text(changes):
+            click.echo(line)
+    sys.exit(EXIT_DRIFT if any(c.level == BREAKING for c in changes) else 0)
