@@ -197,21 +197,24 @@ class Spec:
     # -- compiling -------------------------------------------------------------------------------
 
     def resolve(self, path: JsonPath) -> tuple[Any, JsonPath]:
-        """The node at `path`, following local `$ref`s; returns it with its real location."""
-        node: Any = self.raw
+        """The node at `path`, following local `$ref`s on the way; returns it with its real location."""
+        node, where = self._follow(self.raw, ())
         for part in path:
-            node = node[part]
+            node, where = self._follow(node[part], (*where, part))
+        return node, where
+
+    def _follow(self, node: Any, where: JsonPath) -> tuple[Any, JsonPath]:
         seen = set()
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             if not ref.startswith("#/") or ref in seen:
                 raise KeyError(ref)
             seen.add(ref)
-            path = path_of(ref)
+            where = path_of(ref)
             node = self.raw
-            for part in path:
+            for part in where:
                 node = node[part]
-        return node, path
+        return node, where
 
     def validator(self, path: JsonPath) -> jsonschema.protocols.Validator:
         return compile_validator({"$ref": f"{SPEC_URI}#{pointer_of(path)}"}, self.registry)
