@@ -1,0 +1,83 @@
+"""schemathesis against the Flask app itself (WSGI, no sockets), for every bundled scenario.
+
+Bounded by default; MOCKSERVER_DEEP_CONTRACT=1 runs far more examples (nightly).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi import checks as openapi_checks
+
+from mockserver import create_app, load_config
+
+from .conftest import SCENARIOS, SPEC
+
+DEEP = bool(os.environ.get("MOCKSERVER_DEEP_CONTRACT"))
+APP = create_app(config=load_config(SPEC, SCENARIOS))
+schema = schemathesis.openapi.from_path(SPEC)
+schema.app = APP  # every request, follow-up probes included, goes to the WSGI app
+
+RESPONSE_CHECKS = [
+    not_a_server_error,
+    openapi_checks.status_code_conformance,
+    openapi_checks.content_type_conformance,
+    openapi_checks.response_schema_conformance,
+    openapi_checks.response_headers_conformance,
+]
+ALL_CHECKS = [
+    *RESPONSE_CHECKS,
+    openapi_checks.negative_data_rejection,
+    openapi_checks.positive_data_acceptance,
+    openapi_checks.missing_required_header,
+    openapi_checks.ignored_auth,
+]
+
+# scenario -> (checks, headers). Why some checks are left out is said in tests/test_contract.py.
+PLAN: dict[str, tuple[list[Any], dict[str, str]]] = {
+    "success": ([c for c in ALL_CHECKS if c is not openapi_checks.ignored_auth], {}),
+    "restricted": (ALL_CHECKS, {"Auth-Key": "demo-key-alice", "Brand-URL": "acme.example"}),
+    "unauthorized": ([c for c in ALL_CHECKS if c is not openapi_checks.ignored_auth], {}),
+    "forbidden": ([c for c in ALL_CHECKS if c is not openapi_checks.ignored_auth], {}),
+    "rate-limited": (
+        [c for c in ALL_CHECKS if c not in (openapi_checks.ignored_auth, openapi_checks.missing_required_header)],
+        {},
+    ),
+    "validation-error": (RESPONSE_CHECKS, {}),
+}
+
+
+def test_plan_covers_every_bundled_scenario() -> None:
+    assert sorted(PLAN) == sorted(load_config(SPEC, SCENARIOS).scenarios)
+
+
+@pytest.mark.parametrize("scenario", list(PLAN))
+@schema.parametrize()
+@settings(max_examples=1000 if DEEP else 40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_app_honours_the_contract(case: schemathesis.Case, scenario: str) -> None:
+    checks, headers = PLAN[scenario]
+    # Valid credentials replace generated ones on the case itself, so schemathesis re-validates
+    # what is really sent; a header a case leaves out on purpose (a missing-header test) stays out.
+    sent = dict(case.headers or {})
+    case.headers = {**sent, **{name: value for name, value in headers.items() if name in sent}}
+    case.call_and_validate(headers={"X-Mock-Scenario": scenario}, checks=checks)
+
+
+def test_harness_fails_when_the_app_breaks_the_contract(tmp_path: Any) -> None:
+    """The same harness, given a spec the app does not honour, reports the violation."""
+    from schemathesis.core.failures import FailureGroup
+
+    from .conftest import HEADERS, SMTP_PATH, valid_body
+
+    stricter = tmp_path / "openapi.yaml"
+    stricter.write_text(SPEC.read_text().replace("isDefault, status, id]", "isDefault, status, id, createdDate]"))
+    broken = schemathesis.openapi.from_path(stricter)
+    broken.app = APP
+    case = broken[SMTP_PATH]["POST"].Case(body=valid_body(), headers=HEADERS, media_type="application/json")
+    with pytest.raises(FailureGroup, match="createdDate"):
+        case.call_and_validate(checks=[openapi_checks.response_schema_conformance])
