@@ -188,9 +188,9 @@ def summary_lines(summary: Summary) -> Iterator[str]:
     names = sorted(set(summary.passed) | set(summary.failed))
     width = max((len(n) for n in names), default=10)
     for name in names:
-        failed = summary.failed.get(name, 0)
-        verdict = f"FAILED ({failed} of {failed + summary.passed.get(name, 0)})" if failed else "passed"
-        yield f"  {name:<{width}}  {verdict}  ({failed + summary.passed.get(name, 0)} checked)"
+        failed, total = summary.failed.get(name, 0), summary.failed.get(name, 0) + summary.passed.get(name, 0)
+        verdict = f"FAILED  {failed} of {total} responses" if failed else f"passed  {total} responses"
+        yield f"  {name:<{width}}  {verdict}"
         for title in sorted(summary.failure_titles.get(name, ())):
             yield f"  {'':<{width}}    - {title}"
     for error in summary.errors:

@@ -68,3 +68,16 @@ def test_code_quality(command: list[str]) -> None:
         [sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_contract_workflow_runs_the_three_gates_and_publishes_junit() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "contract.yml").read_text())
+    steps = workflow["jobs"]["contract"]["steps"]
+    runs = " ".join(step.get("run", "") for step in steps)
+    for command in ("python3 -m mockserver check", "python3 -m mockserver diff", "python3 -m mockserver contract"):
+        assert command in runs
+    assert "--report junit=reports/contract-junit.xml" in runs
+    published = [step for step in steps if "junit" in step.get("uses", "")]
+    assert published and published[0]["with"]["report_paths"] == "reports/contract-junit.xml"
