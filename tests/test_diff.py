@@ -161,6 +161,11 @@ BREAKING_CASES: dict[str, tuple[Mutation | None, Mutation, str]] = {
         None,
         "request-body-became-required",
     ),
+    "required response header removed": (
+        lambda d: d["components"]["responses"]["TooManyRequests"]["headers"]["Retry-After"].update(required=True),
+        lambda d: d["components"]["responses"]["TooManyRequests"].pop("headers"),
+        "required-response-header-removed",
+    ),
     "auth newly required": (lambda d: d.pop("security"), None, "api-security-added"),
     "auth header renamed": (
         None,
