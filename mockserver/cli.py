@@ -15,7 +15,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .app import create_app
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
 from .contract import DEFAULT_MAX_EXAMPLES, ENV_PREFIX, ContractRun, env_headers, parse_report, run_contract
-from .coverage import coverage, table_lines, uncovered
+from .coverage import coverage, outside, table_lines, uncovered
 from .diff import BREAKING, diff_specs, render_json, render_text
 from .errors import ConfigError
 from .spec import load_spec
@@ -205,6 +205,8 @@ def check(spec: Path, scenarios_dir: Path) -> None:
         )
         for line in table_lines(table):
             click.echo(line)
+        if outside(config):
+            click.echo(f"\noutside the contract on purpose (left out of coverage): {', '.join(outside(config))}")
     if drift:
         for problem in drift:
             click.echo(f"error: {problem}", err=True)

@@ -18,9 +18,17 @@ Coverage = dict[str, dict[int, list[str]]]  # operationId -> status -> scenario 
 
 def produced_statuses(scenario: Scenario, operation: Operation) -> set[int]:
     """What `scenario` can answer for `operation`, following the pipeline's steps."""
-    forced = scenario.forced_response(operation)
-    if forced is not None:
-        return {forced.status}
+    if scenario.outside_contract:
+        return set()
+    fixed = scenario.fixed_statuses(operation)
+    statuses = set(fixed) if fixed is not None else scenario.statuses(operation) | _pipeline(scenario, operation)
+    if scenario.rate_limit is not None:
+        statuses.add(429)
+    return statuses & set(operation.responses)
+
+
+def _pipeline(scenario: Scenario, operation: Operation) -> set[int]:
+    """What the steps after the rules answer: validation, auth, success, and state."""
     statuses: set[int] = set()
     if operation.success_status is not None:
         statuses.add(operation.success_status)
@@ -32,7 +40,9 @@ def produced_statuses(scenario: Scenario, operation: Operation) -> set[int]:
         statuses.add(403)
     if operation.body is not None:
         statuses |= {413, 415}
-    return statuses & set(operation.responses)
+    if scenario.stateful and operation.state is not None and operation.state.action == "update":
+        statuses.add(404)
+    return statuses
 
 
 def coverage(config: MockConfig) -> Coverage:
@@ -56,6 +66,10 @@ def uncovered(config: MockConfig, table: Coverage) -> Iterator[ConfigProblem]:
                     f"{operation.operation_id} documents {status} but no scenario produces it "
                     f"(add a scenario with a rule that responds {status})",
                 )
+
+
+def outside(config: MockConfig) -> list[str]:
+    return sorted(name for name, s in config.scenarios.items() if s.outside_contract)
 
 
 def table_lines(table: Coverage) -> Iterator[str]:

@@ -5,23 +5,31 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import orjson
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request
 
 from .config import MockConfig
+from .rules import MISSING, RequestView
 from .scenarios import Scenario
 from .spec import Canned, Operation
+
+if TYPE_CHECKING:
+    from .state import MockState
 
 
 @dataclass
 class Reply:
-    """What to send: a body to serialize, or `payload` bytes serialized in advance."""
+    """What to send: a body to serialize, or `payload` bytes serialized in advance, or a fault."""
 
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     payload: bytes | None = None
+    fault: str | None = None
+    hold_seconds: float = 0.0
 
     @classmethod
     def from_canned(cls, canned: Canned) -> Reply:
@@ -33,14 +41,23 @@ class Exchange:
     """One request on its way through the steps; each step reads and fills in what it owns."""
 
     request: Request
-    config: MockConfig
+    state: MockState
+    config: MockConfig = field(init=False)
     operation: Operation | None = None
     path_params: dict[str, str] = field(default_factory=dict)
     scenario: Scenario | None = None
     body: Any = None
     decided_by: str = ""  # which step or rule chose the response, for the journal
+    extra_headers: dict[str, str] = field(default_factory=dict)  # added to whatever reply is sent
+    delay_seconds: float = 0.0
     started: float = field(default_factory=time.perf_counter)
     _correlation_id: str | None = None
+    _view: RequestView | None = None
+    _raw_body: bytes | None = None
+    _over_limit: bool = False
+
+    def __post_init__(self) -> None:
+        self.config = self.state.config  # one consistent config per request, even across a reload
 
     @property
     def correlation_id(self) -> str:
@@ -48,3 +65,47 @@ class Exchange:
         if self._correlation_id is None:
             self._correlation_id = uuid.uuid4().hex
         return self._correlation_id
+
+    def header(self, name: str) -> str:
+        return self.request.headers.get(name, "").strip()
+
+    def raw_body(self) -> bytes:
+        """The body, read once and never past the size limit (so at most limit + 1 bytes).
+
+        Raises OSError (or werkzeug's ClientDisconnected) when the client stops sending."""
+        if self._raw_body is None:
+            declared = self.request.content_length
+            if declared is not None and declared > self.config.max_body_size:
+                self._raw_body = b""  # not read: the declared size alone is over the limit
+                self._over_limit = True
+            else:
+                self._raw_body = self.request.stream.read(self.config.max_body_size + 1)
+                self._over_limit = len(self._raw_body) > self.config.max_body_size
+        return self._raw_body
+
+    @property
+    def body_was_read(self) -> bool:
+        return self._raw_body is not None
+
+    @property
+    def body_over_limit(self) -> bool:
+        self.raw_body()
+        return self._over_limit
+
+    def view(self) -> RequestView:
+        """The request as rules see it; the body is parsed leniently, once, only when a rule asks."""
+        if self._view is None:
+            body: Any = MISSING
+            if self.request.mimetype.endswith("json"):
+                try:
+                    raw = self.raw_body()
+                    if not self._over_limit:
+                        body = orjson.loads(raw)
+                except (orjson.JSONDecodeError, OSError, ClientDisconnected):
+                    body = MISSING
+            self._view = RequestView(
+                headers={k.lower(): v for k, v in self.request.headers.items()},
+                query=dict(self.request.args.items()),
+                body=body,
+            )
+        return self._view

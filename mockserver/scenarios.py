@@ -1,8 +1,9 @@
 """Scenario files: what the mock answers while a scenario is active.
 
 A scenario is a YAML file in `scenarios/`; its JSON Schema is `mockserver/schemas/scenario.schema.json`.
-Each forced response is merged over the spec's example and validated against the spec when loaded,
-so a scenario can never make the mock send something the contract does not allow.
+Rules are compiled when the file loads, and every response they can give is merged over the
+spec's example and validated against the spec then, so a scenario can never make the mock send
+what the contract does not allow (faults aside, which mark the scenario as outside the contract).
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from jinja2 import TemplateError
 from jsonschema import Draft202012Validator
 
 from .errors import ConfigError, ConfigProblem, JsonPath
-from .spec import Canned, Operation, Spec
+from .rules import Answer, Condition, Latency, Match, RateLimit, Rule, parse_field_path
+from .spec import Canned, Operation, ResponseSpec, Spec
+from .templates import CaseInsensitive, Template, has_template, template_problems
 from .validation import explain_errors
 from .yamlfile import YamlDocument, load_yaml
 
@@ -42,10 +46,39 @@ class Scenario:
     source: Path | None = None
     keys: frozenset[str] | None = None  # None: any non-empty key is accepted
     brands: frozenset[str] | None = None  # None: any brand is served
-    forced: Mapping[str, Canned] = field(default_factory=dict)  # operationId -> response
+    rules: tuple[Rule, ...] = ()
+    rate_limit: RateLimit | None = None
+    latency: Latency | None = None
+    stateful: bool = False
+    outside_contract: bool = False
 
-    def forced_response(self, operation: Operation) -> Canned | None:
-        return self.forced.get(operation.operation_id)
+    def rules_for(self, operation: Operation, valid_only: bool | None = None) -> list[Rule]:
+        """The rules that may answer `operation`; `valid_only` picks those matched after validation."""
+        return [
+            r
+            for r in self.rules
+            if (r.match.operations is None or operation.operation_id in r.match.operations)
+            and (valid_only is None or r.match.valid_only == valid_only)
+        ]
+
+    def fixed_statuses(self, operation: Operation) -> set[int] | None:
+        """The statuses a rule that matches every request of `operation` always answers with, if any."""
+        for rule in self.rules_for(operation):
+            if rule.match.has_conditions or rule.match.valid_only:
+                continue
+            if any(a.passes or a.fault for a in rule.answers):
+                return None
+            return {a.canned[operation.operation_id].status for a in rule.answers}
+        return None
+
+    def statuses(self, operation: Operation) -> set[int]:
+        """Every status a rule of this scenario can answer `operation` with."""
+        return {
+            a.canned[operation.operation_id].status
+            for rule in self.rules_for(operation)
+            for a in rule.answers
+            if operation.operation_id in a.canned
+        }
 
 
 PASS_THROUGH = Scenario(DEFAULT_SCENARIO, "Built in: validate every request and answer as the spec says.")
@@ -86,6 +119,11 @@ def load_scenarios(directory: Path, spec: Spec) -> dict[str, Scenario]:
 
 def load_scenario(path: Path, spec: Spec) -> Scenario:
     document = load_yaml(path)
+    return compile_scenario(document, spec, path.stem)
+
+
+def compile_scenario(document: YamlDocument, spec: Spec, name: str) -> Scenario:
+    """Check a scenario document against its schema and the spec, and compile its rules."""
     if document.data is None:
         document.data = {}
     structural = [
@@ -94,84 +132,219 @@ def load_scenario(path: Path, spec: Spec) -> Scenario:
     if structural:
         raise ConfigError(structural)
     data: dict[str, Any] = document.data
-    problems: list[ConfigProblem] = []
-    forced: dict[str, Canned] = {}
-    for index, rule in enumerate(data.get("rules") or []):
-        where: JsonPath = ("rules", index)
-        reference = (rule.get("when") or {}).get("operation")
-        if reference is None:
-            operations = spec.operations
-        else:
-            found = spec.operation(reference)
-            if found is None:
-                known = ", ".join(op.operation_id for op in spec.operations)
-                problems.append(
+    compiler = _RuleCompiler(document, spec)
+    rules = tuple(compiler.rule(index, rule) for index, rule in enumerate(data.get("rules") or []))
+    rate_limit = None
+    if "rate_limit" in data:
+        limit = data["rate_limit"]
+        rate_limit = RateLimit(int(limit["limit"]), float(limit["window"]), limit.get("key", "auth-key"))
+        for operation in spec.operations:
+            if 429 not in operation.responses:
+                compiler.problems.append(
                     document.problem(
-                        (*where, "when", "operation"),
-                        f"no operation {reference!r} in {spec.path.name} (known: {known})",
+                        ("rate_limit",), f"{operation.operation_id} documents no 429 response to throttle with"
                     )
                 )
-                continue
-            operations = [found]
-        for operation in operations:
-            if operation.operation_id in forced:
-                continue  # an earlier rule already answers this operation
-            canned = _canned(document, (*where, "respond"), rule["respond"], operation, problems)
-            if canned is not None:
-                forced[operation.operation_id] = canned
-    if problems:
-        raise ConfigError(problems)
+    if compiler.problems:
+        raise ConfigError(compiler.problems)
     auth = data.get("auth") or {}
+    has_faults = any(answer.fault for rule in rules for answer in rule.answers)
     return Scenario(
-        name=path.stem,
+        name=name,
         description=str(data.get("description", "")),
-        source=path,
+        source=document.path,
         keys=frozenset(auth["keys"]) if "keys" in auth else None,
         brands=frozenset(auth["brands"]) if "brands" in auth else None,
-        forced=forced,
+        rules=rules,
+        rate_limit=rate_limit,
+        latency=Latency.parse(data.get("latency")),
+        stateful=bool(data.get("stateful", False)),
+        outside_contract=bool(data.get("outside_contract", False)) or has_faults,
     )
 
 
-def _canned(
-    document: YamlDocument,
-    where: JsonPath,
-    respond: dict[str, Any],
-    operation: Operation,
-    problems: list[ConfigProblem],
-) -> Canned | None:
-    """Build one forced response for `operation` and check it against the spec."""
-    status = respond["status"]
-    response = operation.responses.get(status)
-    if response is None:
-        documented = ", ".join(str(s) for s in sorted(operation.responses))
-        problems.append(
-            document.problem(
+class _RuleCompiler:
+    def __init__(self, document: YamlDocument, spec: Spec) -> None:
+        self.document, self.spec = document, spec
+        self.problems: list[ConfigProblem] = []
+
+    def problem(self, where: JsonPath, reason: str) -> None:
+        self.problems.append(self.document.problem(where, reason))
+
+    def rule(self, index: int, data: dict[str, Any]) -> Rule:
+        where: JsonPath = ("rules", index)
+        match = self.match((*where, "when"), data.get("when") or {})
+        operations = [
+            op for op in self.spec.operations if match.operations is None or op.operation_id in match.operations
+        ]
+        answers_data = data["respond"] if isinstance(data["respond"], list) else [data["respond"]]
+        answers_where = (*where, "respond")
+        answers = tuple(
+            self.answer((*answers_where, i) if isinstance(data["respond"], list) else answers_where, answer, operations)
+            for i, answer in enumerate(answers_data)
+        )
+        sequence = data.get("sequence") or {}
+        return Rule(
+            name=str(data.get("name") or f"rules[{index}]"),
+            match=match,
+            answers=answers,
+            then=sequence.get("then", "repeat-last"),
+            sequence_key=sequence.get("key", "scenario"),
+            latency=Latency.parse(data.get("latency")),
+        )
+
+    def match(self, where: JsonPath, when: dict[str, Any]) -> Match:
+        operations = None
+        if "operation" in when:
+            found = self.spec.operation(when["operation"])
+            if found is None:
+                known = ", ".join(op.operation_id for op in self.spec.operations)
+                self.problem(
+                    (*where, "operation"),
+                    f"no operation {when['operation']!r} in {self.spec.path.name} (known: {known})",
+                )
+                operations = frozenset[str]()
+            else:
+                operations = frozenset({found.operation_id})
+        return Match(
+            operations=operations,
+            headers=tuple(
+                (name.lower(), self.condition((*where, "headers", name), c))
+                for name, c in (when.get("headers") or {}).items()
+            ),
+            query=tuple(
+                (name, self.condition((*where, "query", name), c)) for name, c in (when.get("query") or {}).items()
+            ),
+            body=tuple(
+                (parse_field_path(name), self.condition((*where, "body", name), c))
+                for name, c in (when.get("body") or {}).items()
+            ),
+            valid_only=bool(when.get("valid", False)),
+        )
+
+    def condition(self, where: JsonPath, spec: Any) -> Condition:
+        try:
+            return Condition.parse(spec)
+        except re.error as exc:
+            self.problem((*where, "matches"), f"not a regular expression: {exc}")
+            return Condition()
+
+    def answer(self, where: JsonPath, data: Any, operations: list[Operation]) -> Answer:
+        if data == "pass":
+            return Answer(passes=True)
+        if "fault" in data:
+            return Answer(fault=data["fault"], status=data.get("status"), hold_seconds=float(data.get("hold", 30)))
+        canned: dict[str, Canned] = {}
+        templates: dict[str, Any] = {}
+        for problem_path, problem in template_problems(data.get("body"), (*where, "body")) + template_problems(
+            data.get("headers"), (*where, "headers")
+        ):
+            self.problem(problem_path, problem)
+        for operation in operations:
+            built = self.response(where, data, operation)
+            if built is None:
+                continue
+            response, body, headers = built
+            if has_template(body) or has_template(headers):
+                templates[operation.operation_id] = (Template(body), Template(headers))
+                body, headers = self.sample(where, operation, templates[operation.operation_id])
+            before = len(self.problems)
+            for violation in response.violations(body):
+                self.problem(
+                    (*where, "body", *violation.path),
+                    f"{violation.text.rstrip('.')} (the spec's {operation.operation_id} {response.status} response)",
+                )
+            for text in response.header_violations(headers):
+                self.problem((*where, "headers"), text)
+            if len(self.problems) == before:
+                canned[operation.operation_id] = Canned.of(response.status, body, headers)
+        return Answer(canned=canned, templates=templates)
+
+    def response(
+        self, where: JsonPath, data: dict[str, Any], operation: Operation
+    ) -> tuple[ResponseSpec, Any, dict[str, Any]] | None:
+        status = data["status"]
+        response = operation.responses.get(status)
+        if response is None:
+            documented = ", ".join(str(s) for s in sorted(operation.responses))
+            self.problem(
                 (*where, "status"),
                 f"{status} is not documented for {operation.operation_id} (documented: {documented})",
             )
-        )
-        return None
-    example_name = respond.get("example")
-    if example_name is not None and example_name not in response.examples:
-        known = ", ".join(response.examples) or "none"
-        problems.append(
-            document.problem(
+            return None
+        example_name = data.get("example")
+        if example_name is not None and example_name not in response.examples:
+            known = ", ".join(response.examples) or "none"
+            self.problem(
                 (*where, "example"),
                 f"no example {example_name!r} for {operation.operation_id} {status} (known: {known})",
             )
+            return None
+        base = response.examples[example_name] if example_name else response.example
+        body = deep_merge(base, data["body"]) if "body" in data else base
+        headers = {
+            **response.example_headers,
+            **{k: v if isinstance(v, str) else str(v) for k, v in (data.get("headers") or {}).items()},
+        }
+        return response, body, headers
+
+    def sample(self, where: JsonPath, operation: Operation, templates: tuple[Template, Template]) -> tuple[Any, Any]:
+        """Render templates against the spec's own request example, to validate their shape now."""
+        context = template_context(
+            method=operation.method,
+            path=operation.path,
+            headers={"Brand-URL": "your-domain.com", "Auth-Key": "key"},
+            query={},
+            body=self.spec.request_example(operation),
+            path_params={"id": "sApKpllz4sAplsmzha"},
+            scenario="sample",
+            counter=lambda name="default": 1,
         )
-        return None
-    base = response.examples[example_name] if example_name else response.example
-    body = deep_merge(base, respond["body"]) if "body" in respond else base
-    headers = {**response.example_headers, **{k: str(v) for k, v in (respond.get("headers") or {}).items()}}
-    before = len(problems)
-    for violation in response.violations(body):
-        problems.append(
-            document.problem(
-                (*where, "body", *violation.path),
-                f"{violation.text.rstrip('.')} (the spec's {operation.operation_id} {status} response)",
-            )
-        )
-    for text in response.header_violations(headers):
-        problems.append(document.problem((*where, "headers"), text))
-    return Canned.of(status, body, headers) if len(problems) == before else None
+        try:
+            return templates[0].render(context), templates[1].render(context)
+        except (TemplateError, ValueError, TypeError) as exc:
+            self.problem(where, f"template fails on the spec's request example: {exc}")
+            return None, {}
+
+
+def template_context(
+    *,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: Any,
+    path_params: Mapping[str, str],
+    scenario: str,
+    counter: Any,
+) -> dict[str, Any]:
+    from .templates import GENERATORS
+
+    return {
+        "request": {
+            "method": method,
+            "path": path,
+            "headers": CaseInsensitive(headers),
+            "query": dict(query),
+            "body": body,
+            "path_params": dict(path_params),
+        },
+        "scenario": scenario,
+        "counter": counter,
+        **GENERATORS,
+    }
+
+
+def forced_for(answer: Answer, operation: Operation) -> Canned | None:
+    return answer.canned.get(operation.operation_id)
+
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "PASS_THROUGH",
+    "Scenario",
+    "deep_merge",
+    "load_scenarios",
+    "scenario_schema",
+    "template_context",
+]

@@ -133,6 +133,17 @@ class SecurityScheme:
 
 
 @dataclass(frozen=True)
+class StateSpec:
+    """`x-mock-state` on an operation: how the stateful mode keeps what it creates."""
+
+    collection: str
+    action: str  # "create" or "update"
+    partition: str | None = None  # header whose value separates stores (Brand-URL: one per brand)
+    id_parameter: str | None = None  # for update: the path parameter naming the item
+    exclusive: tuple[str, ...] = ()  # flags at most one item per partition may have true
+
+
+@dataclass(frozen=True)
 class Operation:
     operation_id: str
     method: str  # upper case
@@ -141,6 +152,8 @@ class Operation:
     body: BodySpec | None
     responses: Mapping[int, ResponseSpec]
     security: tuple[tuple[SecurityScheme, ...], ...]  # alternatives, each a set of schemes
+    state: StateSpec | None = None
+    request_example: Any = None
 
     @property
     def label(self) -> str:
@@ -250,6 +263,8 @@ class Spec:
                     body=self._body(location) if "requestBody" in op else None,
                     responses=responses,
                     security=self._security(op.get("security", self.raw.get("security"))),
+                    state=self._state(op.get("x-mock-state")),
+                    request_example=self._request_example(location) if "requestBody" in op else None,
                 )
 
     def _parameters(self, item_location: JsonPath, op_location: JsonPath) -> Iterator[ParameterSpec]:
@@ -312,6 +327,32 @@ class Spec:
             examples=examples,
             headers=headers,
         )
+
+    @staticmethod
+    def _state(declared: Any) -> StateSpec | None:
+        if not isinstance(declared, dict):
+            return None
+        return StateSpec(
+            collection=str(declared["collection"]),
+            action=str(declared.get("action", "create")),
+            partition=declared.get("partition"),
+            id_parameter=declared.get("id-parameter"),
+            exclusive=tuple(declared.get("exclusive") or ()),
+        )
+
+    def _request_example(self, op_location: JsonPath) -> Any:
+        body, where = self.resolve((*op_location, "requestBody"))
+        for media_type, media in (body.get("content") or {}).items():
+            if not _is_json(media_type):
+                continue
+            for name in media.get("examples") or {}:
+                return self.resolve((*where, "content", media_type, "examples", name))[0].get("value")
+            if "example" in media:
+                return media["example"]
+        return None
+
+    def request_example(self, operation: Operation) -> Any:
+        return copy.deepcopy(operation.request_example)
 
     def _security(self, requirements: Any) -> tuple[tuple[SecurityScheme, ...], ...]:
         alternatives = []

@@ -139,7 +139,14 @@ def explain_errors(errors: Iterable[jsonschema.ValidationError]) -> ViolationLis
 
 
 def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    """For allOf/anyOf/oneOf failures, the sub-error that says what is actually wrong."""
-    if error.context:
-        return _deepest(jsonschema.exceptions.best_match(error.context))
-    return error
+    """For allOf/anyOf/oneOf failures, the sub-error that says what is actually wrong: from the
+    alternative the value was meant for (not one whose type it lacks), as deep in it as possible."""
+    if not error.context:
+        return error
+    leaves = [_deepest(e) for e in error.context]
+    meant = [
+        e for e in leaves if e.validator not in ("type", "const") or len(e.absolute_path) > len(error.absolute_path)
+    ]
+    candidates = meant or leaves
+    deepest = max(len(e.absolute_path) for e in candidates)
+    return jsonschema.exceptions.best_match(e for e in candidates if len(e.absolute_path) == deepest) or error

@@ -66,7 +66,7 @@ class ConformingClient(FlaskClient):
         response = super().open(*args, **kwargs)
         request = response.request
         problems = conformance_problems(
-            self.application.extensions["mockserver"], request.method, request.path, response
+            self.application.extensions["mockserver"].config, request.method, request.path, response
         )
         assert not problems, f"{request.method} {request.path} -> {response.status_code}: {problems}"
         return response

@@ -16,40 +16,11 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT, SPEC, LiveServer, start_server
+from .contract_plan import PLAN
 
 pytestmark = pytest.mark.e2e
 
-MAX_EXAMPLES = "1000" if os.environ.get("MOCKSERVER_DEEP_CONTRACT") else "60"
-RESPONSE_CHECKS = [
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_schema_conformance",
-    "response_headers_conformance",
-]
-REQUEST_CHECKS = [
-    "negative_data_rejection",
-    "positive_data_acceptance",
-    "unsupported_method",
-    "missing_required_header",
-    "allow_header_conformance",
-]
-
-# scenario -> (checks, extra headers). `restricted` knows its keys, so `ignored_auth` can be proven
-# too. `rate-limited` throttles before looking at headers (as rate limiters do), so a missing
-# Brand-URL gets 429 there, not the 4xx `missing_required_header` wants. `validation-error`
-# answers 400 to valid input on purpose, so only what it sends is checked.
-SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
-    "success": (RESPONSE_CHECKS + REQUEST_CHECKS, []),
-    "restricted": (
-        RESPONSE_CHECKS + REQUEST_CHECKS + ["ignored_auth"],
-        ["Auth-Key: demo-key-alice", "Brand-URL: acme.example"],
-    ),
-    "unauthorized": (RESPONSE_CHECKS + REQUEST_CHECKS, []),
-    "forbidden": (RESPONSE_CHECKS + REQUEST_CHECKS, []),
-    "rate-limited": (RESPONSE_CHECKS + [c for c in REQUEST_CHECKS if c != "missing_required_header"], []),
-    "validation-error": ([*RESPONSE_CHECKS, "unsupported_method", "negative_data_rejection"], []),
-}
+MAX_EXAMPLES = "1000" if os.environ.get("MOCKSERVER_DEEP_CONTRACT") else "20"
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +60,16 @@ def schemathesis(url: str, report: Path, checks: list[str], headers: list[str]) 
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
 
 
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("scenario", list(PLAN))
 def test_schemathesis_finds_no_failures(mock: LiveServer, tmp_path: Path, scenario: str) -> None:
-    checks, headers = SCENARIOS[scenario]
+    checks, headers = PLAN[scenario]
     report = tmp_path / "junit.xml"
-    result = schemathesis(mock.url, report, checks, [*headers, f"X-Mock-Scenario: {scenario}"])
+    sent = [f"{name}: {value}" for name, value in headers.items()]
+    result = schemathesis(mock.url, report, checks, [*sent, f"X-Mock-Scenario: {scenario}"])
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     suite = ET.parse(report).getroot()
-    assert (suite.get("failures"), suite.get("errors"), suite.get("tests")) == ("0", "0", "1")
+    assert (suite.get("failures"), suite.get("errors")) == ("0", "0")
+    assert int(suite.get("tests") or 0) >= 3  # one per operation, and the stateful links where they apply
     assert "generated" in result.stdout  # it really generated and sent test cases
 
 

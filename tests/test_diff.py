@@ -265,7 +265,9 @@ def test_command_exits_1_and_explains_a_breaking_change(tmp_path: Path) -> None:
     assert result.stdout.splitlines() == [
         "BREAKING  POST /api/v1/app-integrations/smtp  port maximum changed from 2147483647 to 65535  "
         "[request-property-max-decreased]",
-        "1 breaking, 0 warnings, 0 info",
+        "BREAKING  PUT /api/v1/app-integrations/smtp/{id}  port maximum changed from 2147483647 to 65535  "
+        "[request-property-max-decreased]",
+        "2 breaking, 0 warnings, 0 info",
     ]
 
 
@@ -273,10 +275,12 @@ def test_command_exits_0_for_warnings_only_and_speaks_json(tmp_path: Path) -> No
     result = run_diff(tmp_path, WARNING_CASES["response enum gains a value"][0], "--format", "json")
     assert result.returncode == 0
     report = json.loads(result.stdout)
-    assert (report["breaking"], report["warnings"]) == (0, 2)
-    assert {c["location"] for c in report["changes"]} == {
-        "response 201 data.status",
-        "response 201 data.appIntegration.status",
+    assert (report["breaking"], report["warnings"]) == (0, 4)  # on create's 201 and update's 200
+    assert {(c["operation"].split()[0], c["location"]) for c in report["changes"]} == {
+        ("POST", "response 201 data.status"),
+        ("POST", "response 201 data.appIntegration.status"),
+        ("PUT", "response 200 data.status"),
+        ("PUT", "response 200 data.appIntegration.status"),
     }
 
 

@@ -131,7 +131,7 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
         (
             "rules:\n  - when: {operation: nope}\n    respond: {status: 201}\n",
             "broken.yaml:2: rules[0].when.operation: no operation 'nope' in openapi.yaml "
-            "(known: createSmtpIntegration)",
+            "(known: createSmtpIntegration, updateSmtpIntegration, testSmtpIntegration)",
         ),
         (
             "rules:\n  - respond:\n      status: 418\n",

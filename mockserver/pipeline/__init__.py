@@ -10,18 +10,20 @@ from .auth import authenticate
 from .journal import record
 from .respond import respond
 from .routing import route
-from .scenario import forced_response, select_scenario
+from .scenario import forced_response, rate_limit, select_scenario, validated_response
 from .validate import validate_request
 
 Step = Callable[[Exchange], Reply | None]
 
 STEPS: tuple[Step, ...] = (
     route,  # 404 unknown path, 405 + Allow for an undeclared method
-    select_scenario,  # X-Mock-Scenario or the server's scenario; 400 if unknown
-    forced_response,  # Prefer: code/example, or the scenario's rule for this operation
+    select_scenario,  # X-Mock-Scenario, a runtime choice, or the server's scenario; 400 if unknown
+    rate_limit,  # the scenario's real limit: 429 + Retry-After; X-RateLimit-* on every reply
+    forced_response,  # Prefer: code/example, or the scenario's first matching rule (sequences, faults)
     authenticate,  # 401 missing/unknown key, 403 brand not served
     validate_request,  # parameters, then body: 415, 413, 400
-    respond,  # the spec's 2xx, echoing the request
+    validated_response,  # rules that answer only valid requests (`when: {valid: true}`)
+    respond,  # the spec's 2xx, echoing the request (and keeping it, in a stateful scenario)
 )
 
 
@@ -30,6 +32,7 @@ def handle(exchange: Exchange) -> Reply:
         reply = step(exchange)
         if reply is not None:
             exchange.decided_by = exchange.decided_by or step.__name__
+            reply.headers.update(exchange.extra_headers)
             record(exchange, reply)
             return reply
     raise AssertionError("the last step always answers")  # pragma: no cover

@@ -1,5 +1,6 @@
-"""Last step, the journal: one log line per request. It never records header values or bodies,
-so keys and passwords cannot leak into logs."""
+"""Last step, the journal: every request is remembered (bounded) for the admin API and logged in
+one line. Secrets are masked before anything is kept: header values such as Auth-Key, and body
+fields such as password, never reach the journal or the log in clear text."""
 
 from __future__ import annotations
 
@@ -7,21 +8,45 @@ import logging
 import time
 
 from ..exchange import Exchange, Reply
+from ..rules import MISSING
+from ..state import REDACTED, JournalEntry, is_secret, redact
 
 log = logging.getLogger("mockserver.journal")
 
 
 def record(exchange: Exchange, reply: Reply) -> None:
-    if not log.isEnabledFor(logging.INFO):
-        return
     elapsed_ms = (time.perf_counter() - exchange.started) * 1000
-    scenario = exchange.scenario.name if exchange.scenario else "-"
-    log.info(
-        "%s %s -> %d (scenario %s, %s) %.1f ms",
-        exchange.request.method,
-        exchange.request.path,
-        reply.status,
-        scenario,
-        exchange.decided_by,
-        elapsed_ms,
-    )
+    request = exchange.request
+    scenario = exchange.scenario.name if exchange.scenario else None
+    errors = reply.body.get("errors") if reply.status >= 400 and isinstance(reply.body, dict) else None
+
+    def entry(entry_id: int) -> JournalEntry:
+        # only a body already read: the journal never waits on a slow client
+        body = exchange.view().body if exchange.body_was_read and request.mimetype.endswith("json") else MISSING
+        return JournalEntry(
+            id=entry_id,
+            time=time.time(),
+            method=request.method,
+            path=request.path,
+            query=request.query_string.decode("latin-1"),
+            headers={k: REDACTED if is_secret(k) else v for k, v in request.headers.items()},
+            body=None if body is MISSING else redact(body),
+            operation=exchange.operation.operation_id if exchange.operation else None,
+            scenario=scenario,
+            rule=exchange.decided_by,
+            status=reply.status,
+            errors=list(errors) if isinstance(errors, list) else [],
+            elapsed_ms=round(elapsed_ms, 3),
+        )
+
+    exchange.state.journal.add(entry)
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "%s %s -> %d (scenario %s, %s) %.1f ms",
+            request.method,
+            request.path,
+            reply.status,
+            scenario or "-",
+            exchange.decided_by,
+            elapsed_ms,
+        )

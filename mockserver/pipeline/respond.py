@@ -18,7 +18,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from ..envelope import Problem, error_reply
 from ..exchange import Exchange, Reply
+from ..spec import StateSpec
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -59,12 +61,42 @@ def echo(target: dict[str, Any], request: Mapping[str, Any], properties: Mapping
 
 
 def respond(exchange: Exchange) -> Reply:
-    operation = exchange.operation
-    assert operation is not None
+    operation, scenario = exchange.operation, exchange.scenario
+    assert operation is not None and scenario is not None
     status = operation.success_status or min(operation.responses)
     response = operation.responses[status]
     body = response.example
     target = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else body
     if isinstance(target, dict) and isinstance(exchange.body, dict) and operation.body is not None:
         echo(target, exchange.body, operation.body.properties)
+    if scenario.stateful and operation.state is not None and isinstance(target, dict):
+        missing = keep(exchange, operation.state, target)
+        if missing is not None:
+            return missing
     return Reply(status, body, response.example_headers)
+
+
+def keep(exchange: Exchange, state: StateSpec, item: dict[str, Any]) -> Reply | None:
+    """Stateful mode: store what was created; an update needs an item that exists (else 404)."""
+    store = exchange.state.store
+    partition = exchange.header(state.partition) if state.partition else ""
+    if state.action == "update":
+        item_id = exchange.path_params.get(state.id_parameter or "id", "")
+        if store.get(state.collection, partition, item_id) is None:
+            return not_found(exchange, item_id)
+        item["id"] = item_id
+    if "id" in item:
+        store.put(state.collection, partition, str(item["id"]), item, state.exclusive)
+    return None
+
+
+def not_found(exchange: Exchange, item_id: str) -> Reply:
+    """The spec's own 404 (code and message), with this request's id and correlation id."""
+    operation = exchange.operation
+    assert operation is not None
+    documented = operation.responses.get(404)
+    example = documented.example if documented else None
+    errors = example.get("errors") if isinstance(example, dict) else None
+    code = errors[0].get("code") if isinstance(errors, list) and errors and isinstance(errors[0], dict) else None
+    problem = Problem(f"No item with id {item_id!r} exists here.", field="id", code=code or "NotFound")
+    return error_reply(exchange, 404, [problem])

@@ -1,38 +1,84 @@
-"""Steps 2 and 3: choose the scenario, then answer at once if it (or `Prefer`) forces a response.
+"""Steps 2-4: choose the scenario, enforce its rate limit, then answer at once if one of its rules
+(or `Prefer`) says so.
 
-Precedence, most specific first: `Prefer: code=... / example=...` (Prism's convention), the
-`X-Mock-Scenario` header, then the scenario the server was started with.
+Scenario precedence, most specific first: `Prefer: code=... / example=...` (Prism's convention),
+the `X-Mock-Scenario` header, a runtime choice for the request's Auth-Key, then for its Brand-URL,
+then for everyone (admin API), then the scenario the server was started with.
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
+import orjson
+
 from ..envelope import Problem, error_reply
 from ..exchange import Exchange, Reply
+from ..rules import MISSING, Answer, Rule
+from ..scenarios import template_context
 
 SCENARIO_HEADER = "X-Mock-Scenario"
 
 
+def fingerprint(value: str) -> str:
+    """Keys of counters and windows never hold a credential in clear text."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 def select_scenario(exchange: Exchange) -> Reply | None:
-    config = exchange.config
+    config, overrides = exchange.config, exchange.state.overrides
     name = exchange.request.headers.get(SCENARIO_HEADER)
-    if name is None:
-        exchange.scenario = config.default_scenario
+    if name is not None:
+        scenario = config.scenarios.get(name.strip())
+        if scenario is None:
+            return error_reply(
+                exchange,
+                400,
+                [
+                    Problem(
+                        f"Unknown scenario {name!r} in {SCENARIO_HEADER}; available: {config.scenario_names()}.",
+                        field=SCENARIO_HEADER,
+                        code="UnknownScenario",
+                    )
+                ],
+            )
+        exchange.scenario = scenario
         return None
-    scenario = config.scenarios.get(name.strip())
-    if scenario is None:
-        return error_reply(
-            exchange,
-            400,
-            [
-                Problem(
-                    f"Unknown scenario {name!r} in {SCENARIO_HEADER}; available: {config.scenario_names()}.",
-                    field=SCENARIO_HEADER,
-                    code="UnknownScenario",
-                )
-            ],
-        )
-    exchange.scenario = scenario
+    chosen = (
+        overrides.by_key.get(exchange.header("Auth-Key"))
+        or overrides.by_brand.get(exchange.header("Brand-URL"))
+        or overrides.everyone
+    )
+    exchange.scenario = config.scenarios.get(chosen or "") or config.default_scenario
     return None
+
+
+def _subject(exchange: Exchange, key: str) -> str:
+    if key == "auth-key":
+        return fingerprint(exchange.header("Auth-Key"))
+    if key == "brand":
+        return fingerprint(exchange.header("Brand-URL"))
+    if key == "client":
+        return exchange.request.remote_addr or "-"
+    return "-"
+
+
+def rate_limit(exchange: Exchange) -> Reply | None:
+    scenario, operation = exchange.scenario, exchange.operation
+    assert scenario is not None and operation is not None
+    limit = scenario.rate_limit
+    if limit is None:
+        return None
+    key = f"rate:{scenario.name}:{limit.key}:{_subject(exchange, limit.key)}"
+    decision = exchange.state.store.hit(key, limit.limit, limit.window)
+    exchange.extra_headers.update(decision.headers())
+    if decision.allowed:
+        return None
+    exchange.decided_by = "rate limit"
+    reply = Reply.from_canned(operation.responses[429].canned())
+    reply.headers["Retry-After"] = str(decision.reset)
+    return reply
 
 
 def parse_prefer(header: str) -> dict[str, str]:
@@ -53,11 +99,83 @@ def forced_response(exchange: Exchange) -> Reply | None:
         preferences = parse_prefer(prefer)
         if "code" in preferences or "example" in preferences:
             return _preferred(exchange, preferences.get("code"), preferences.get("example"))
-    canned = scenario.forced_response(operation)
-    if canned is None:
+    if scenario.latency is not None:
+        exchange.delay_seconds = scenario.latency.seconds()
+    return _first_rule(exchange, valid_only=False)
+
+
+def validated_response(exchange: Exchange) -> Reply | None:
+    """Rules marked `when: {valid: true}` answer only requests that passed auth and validation."""
+    return _first_rule(exchange, valid_only=True)
+
+
+def _first_rule(exchange: Exchange, valid_only: bool) -> Reply | None:
+    operation, scenario = exchange.operation, exchange.scenario
+    assert operation is not None and scenario is not None
+    expected = [
+        r
+        for r in exchange.state.expectations
+        if (r.match.operations is None or operation.operation_id in r.match.operations)
+        and r.match.valid_only == valid_only
+    ]
+    for rule in expected + scenario.rules_for(operation, valid_only):
+        if rule.match.has_conditions and not rule.match.test(exchange.view()):
+            continue
+        return _apply(exchange, rule)
+    return None
+
+
+def _apply(exchange: Exchange, rule: Rule) -> Reply | None:
+    scenario, operation = exchange.scenario, exchange.operation
+    assert scenario is not None and operation is not None
+    count = 1
+    if rule.is_sequence:
+        key = f"seq:{scenario.name}:{rule.name}:{_subject(exchange, rule.sequence_key)}"
+        count = exchange.state.store.next_count(key)
+    answer = rule.answer(count)
+    exchange.decided_by = f"{rule.name} #{count}" if rule.is_sequence else rule.name
+    if rule.latency is not None:
+        exchange.delay_seconds = rule.latency.seconds()
+    if answer.passes:
         return None
-    exchange.decided_by = "scenario rule"
-    return Reply.from_canned(canned)
+    if answer.fault is not None:
+        return _fault(exchange, answer)
+    templates = answer.templates.get(operation.operation_id)
+    canned = answer.canned[operation.operation_id]
+    if templates is None:
+        return Reply.from_canned(canned)
+    context = _context(exchange)
+    return Reply(
+        canned.status, templates[0].render(context), {k: str(v) for k, v in templates[1].render(context).items()}
+    )
+
+
+def _context(exchange: Exchange) -> dict[str, Any]:
+    scenario, request = exchange.scenario, exchange.request
+    assert scenario is not None
+    store = exchange.state.store
+    body = exchange.view().body
+    return template_context(
+        method=request.method,
+        path=request.path,
+        headers=dict(request.headers.items()),
+        query=dict(request.args.items()),
+        body=None if body is MISSING else body,
+        path_params=exchange.path_params,
+        scenario=scenario.name,
+        counter=lambda name="default": store.next_count(f"counter:{scenario.name}:{name}"),
+    )
+
+
+def _fault(exchange: Exchange, answer: Answer) -> Reply:
+    operation = exchange.operation
+    assert operation is not None
+    status = answer.status or operation.success_status or 200
+    if answer.fault == "malformed-json":
+        example = operation.responses[status].example if status in operation.responses else {"success": True}
+        whole = orjson.dumps(example)
+        return Reply(status, headers={"Content-Type": "application/json"}, payload=whole[: max(1, len(whole) // 2)])
+    return Reply(status, fault=answer.fault, hold_seconds=answer.hold_seconds)
 
 
 def _preferred(exchange: Exchange, code: str | None, example: str | None) -> Reply:

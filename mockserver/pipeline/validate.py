@@ -95,11 +95,8 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
     media_problem = _media_type_problem(exchange, body)
     if media_problem is not None:
         return error_reply(exchange, 415, [media_problem])
-    too_large = Problem(f"The request body is larger than {limit} bytes.", field="body")
-    if declared is not None and declared > limit:
-        return error_reply(exchange, 413, [too_large], headers={"Connection": "close"})
     try:
-        payload = request.stream.read(limit + 1)
+        payload = exchange.raw_body()
     except (ClientDisconnected, OSError):
         return error_reply(
             exchange,
@@ -107,7 +104,8 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
             [Problem("The request body ended before its declared length.", field="body")],
             headers={"Connection": "close"},
         )
-    if len(payload) > limit:
+    if exchange.body_over_limit:
+        too_large = Problem(f"The request body is larger than {limit} bytes.", field="body")
         return error_reply(exchange, 413, [too_large], headers={"Connection": "close"})
     if not payload.strip():
         return error_reply(exchange, 400, [Problem("The request body is empty; send a JSON document.", field="body")])

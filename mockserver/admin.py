@@ -1,0 +1,170 @@
+"""The admin API under /__mock/: see and switch scenarios, reset state, read and verify the journal,
+add expectations at runtime. Plain JSON (not the platform's envelope): it is the mock's own API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from .errors import ConfigError
+from .rules import Rule
+from .scenarios import compile_scenario
+from .state import JournalEntry, MockState
+from .yamlfile import YamlDocument
+
+admin = Blueprint("mockserver_admin", __name__, url_prefix="/__mock")
+
+
+def _state() -> MockState:
+    state: MockState = current_app.extensions["mockserver"]
+    return state
+
+
+def _problem(status: int, message: str, **extra: Any) -> Response:
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+@admin.get("/")
+def index() -> Response:
+    return jsonify(
+        {
+            "endpoints": {
+                "GET /__mock/scenarios": "every loaded scenario and which one is active for whom",
+                "PUT /__mock/scenario": 'switch: {"scenario": NAME} for everyone, add "brand" or "key" for one caller',
+                "DELETE /__mock/scenario": "undo a switch (?brand=... or ?key=..., neither: the one for everyone)",
+                "POST /__mock/reset": "forget stored items, sequence counters and rate-limit windows",
+                "GET /__mock/journal": "received requests, newest first; filters: "
+                "method, path, status, scenario, operation, limit",
+                "DELETE /__mock/journal": "clear the journal",
+                "POST /__mock/verify": "count journal entries matching "
+                "{method, path, operation, status, scenario, headers, body}",
+                "POST /__mock/expectations": "add a rule ahead of every scenario ({when, respond})",
+                "DELETE /__mock/expectations": "remove every added rule",
+            }
+        }
+    )
+
+
+@admin.get("/scenarios")
+def scenarios() -> Response:
+    state = _state()
+    config, overrides = state.config, state.overrides
+    return jsonify(
+        {
+            "default": config.default_scenario.name,
+            "active": {
+                "everyone": overrides.everyone,
+                "brands": overrides.by_brand,
+                "keys": {f"{key[:4]}…": name for key, name in overrides.by_key.items()},
+            },
+            "scenarios": [
+                {
+                    "name": s.name,
+                    "description": s.description,
+                    "source": str(s.source) if s.source else None,
+                    "rules": [r.name for r in s.rules],
+                    "stateful": s.stateful,
+                    "outside_contract": s.outside_contract,
+                    "rate_limit": s.rate_limit.__dict__ if s.rate_limit else None,
+                }
+                for s in sorted(config.scenarios.values(), key=lambda s: s.name)
+            ],
+            "expectations": [r.name for r in state.expectations],
+            "reload_problems": state.reload_problems,
+        }
+    )
+
+
+@admin.put("/scenario")
+def switch() -> Response:
+    body = _json_body()
+    state = _state()
+    name = body.get("scenario")
+    if not isinstance(name, str) or name not in state.config.scenarios:
+        return _problem(404, f"no scenario {name!r}", available=sorted(state.config.scenarios))
+    state.choose(name, brand=body.get("brand"), key=body.get("key"))
+    return scenarios()
+
+
+@admin.delete("/scenario")
+def unswitch() -> Response:
+    _state().choose(None, brand=request.args.get("brand"), key=request.args.get("key"))
+    return scenarios()
+
+
+@admin.post("/reset")
+def reset() -> Response:
+    _state().reset()
+    return jsonify({"reset": ["stored items", "sequence counters", "rate-limit windows"]})
+
+
+def _matches(entry: JournalEntry, criteria: dict[str, Any]) -> bool:
+    for name in ("method", "path", "operation", "scenario"):
+        wanted = criteria.get(name)
+        if wanted is not None and str(getattr(entry, name) or "").lower() != str(wanted).lower():
+            return False
+    status = criteria.get("status")
+    if status is not None and str(entry.status) != str(status):
+        return False
+    headers = {k.lower(): v for k, v in entry.headers.items()}
+    for name, value in (criteria.get("headers") or {}).items():
+        if headers.get(str(name).lower()) != value:
+            return False
+    body = entry.body if isinstance(entry.body, dict) else {}
+    return all(body.get(name) == value for name, value in (criteria.get("body") or {}).items())
+
+
+def find(state: MockState, criteria: dict[str, Any]) -> list[JournalEntry]:
+    """Journal entries matching `criteria`, newest first."""
+    return [e for e in reversed(state.journal.entries()) if _matches(e, criteria)]
+
+
+@admin.get("/journal")
+def journal() -> Response:
+    criteria = {k: v for k, v in request.args.items() if k != "limit"}
+    entries = find(_state(), criteria)
+    limit = request.args.get("limit", type=int)
+    return jsonify({"entries": [e.as_dict() for e in entries[:limit] if limit is None or limit >= 0]})
+
+
+@admin.delete("/journal")
+def clear_journal() -> Response:
+    _state().journal.clear()
+    return jsonify({"cleared": True})
+
+
+@admin.post("/verify")
+def verify() -> Response:
+    entries = find(_state(), _json_body())
+    return jsonify({"count": len(entries), "ids": [e.id for e in entries]})
+
+
+def compile_expectation(state: MockState, rule: dict[str, Any]) -> Rule:
+    """A runtime rule, checked exactly like a scenario file's (raises ConfigError)."""
+    document = YamlDocument(path=__import__("pathlib").Path("<expectation>"), data={"rules": [rule]})
+    return compile_scenario(document, state.config.spec, "expectation").rules[0]
+
+
+@admin.post("/expectations")
+def expect() -> Response:
+    state = _state()
+    try:
+        rule = compile_expectation(state, _json_body())
+    except ConfigError as exc:
+        return _problem(400, "invalid expectation", problems=[str(p) for p in exc.problems])
+    state.expect(rule)
+    return jsonify({"expectations": [r.name for r in state.expectations]})
+
+
+@admin.delete("/expectations")
+def clear_expectations() -> Response:
+    _state().expectations = []
+    return jsonify({"expectations": []})
