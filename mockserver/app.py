@@ -8,7 +8,6 @@ import socket
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import orjson
 from flask import Flask, Response, current_app, request
@@ -21,6 +20,7 @@ from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
 from .envelope import Problem, error_reply
 from .exchange import Exchange, Reply
 from .pipeline import handle
+from .serving import broken_body
 from .state import MockState
 
 log = logging.getLogger("mockserver")
@@ -110,25 +110,16 @@ def render(reply: Reply) -> Response:
 
 
 def _connection() -> socket.socket | None:
-    """The client's socket, where the server exposes it (werkzeug and gunicorn do)."""
-    environ: dict[str, Any] = request.environ
-    found = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    """The client's socket, where the server exposes it."""
+    found = request.environ.get("werkzeug.socket")
     return found if isinstance(found, socket.socket) else None
 
 
 def _fault(reply: Reply) -> Response:
-    """Break the connection on purpose: a reset (RST), nothing at all, or silence until `hold` runs out."""
-    connection = _connection()
+    """Break the connection on purpose: a reset, nothing at all, or silence until `hold` runs out.
+    The body raises before its first byte, so the server sends nothing and closes."""
     if reply.fault == "timeout":
         time.sleep(reply.hold_seconds)
-    if connection is not None:
-        try:
-            if reply.fault == "connection-reset":
-                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                connection.close()
-            else:
-                connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-    # Without a socket (Flask's test client) nothing can be broken; an empty 502 stands in.
-    return Response(status=502, headers={"X-Mock-Fault": reply.fault or ""})
+    return Response(
+        broken_body(reply.fault or "empty-response", _connection()), status=reply.status, direct_passthrough=True
+    )

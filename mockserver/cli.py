@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import click
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_app
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
@@ -18,7 +17,10 @@ from .contract import DEFAULT_MAX_EXAMPLES, ENV_PREFIX, ContractRun, env_headers
 from .coverage import coverage, outside, table_lines, uncovered
 from .diff import BREAKING, diff_specs, render_json, render_text
 from .errors import ConfigError
+from .reload import Reloader
+from .serving import make_mock_server
 from .spec import load_spec
+from .state import MockState
 
 EXIT_DRIFT = 1  # `check` found problems
 EXIT_USAGE = 2  # the command cannot run: bad files, busy port, bad options
@@ -52,13 +54,6 @@ class ByteSize(click.ParamType):
         if not m:
             self.fail(f"{value!r} is not a size such as 1048576, 512KiB or 2MiB", param, ctx)
         return int(m.group(1)) * _UNITS[(m.group(2) or "").lower()]
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """Werkzeug's own access log is replaced by the journal, which logs no header values."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """The journal logs each request already, without header values."""
 
 
 spec_option = click.option(
@@ -123,6 +118,24 @@ def main() -> None:
     show_default=True,
     help="Seconds a client may stall mid-request before its connection is dropped.",
 )
+@click.option(
+    "--journal-size",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Requests kept for GET /__mock/journal (0: keep none).",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    default=("*",),
+    show_default=True,
+    help="Origins browsers may call from; repeatable. 'none' turns CORS off.",
+)
+@click.option(
+    "--reload/--no-reload", default=True, show_default=True, help="Apply edits to the spec and scenarios while serving."
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(
     spec: Path,
@@ -132,6 +145,9 @@ def serve(
     port: int,
     max_body_size: int,
     request_timeout: float,
+    journal_size: int,
+    cors_origins: tuple[str, ...],
+    reload: bool,
     quiet: bool,
 ) -> None:
     """Serve the mock until interrupted.
@@ -149,16 +165,13 @@ def serve(
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     config = _load_or_exit(spec, scenarios_dir, scenario, max_body_size)
-    app = create_app(config=config)
+    origins = () if cors_origins == ("none",) else cors_origins
+    state = MockState(config, journal_size)
+    app = create_app(config=config, cors_origins=origins, state=state)
+    if reload:
+        Reloader(state, lambda: load_config(spec, scenarios_dir, scenario, max_body_size), spec, scenarios_dir).start()
     listener = _listen_or_exit(host, port)
-    server = make_server(
-        host,
-        listener.getsockname()[1],
-        app,
-        threaded=True,
-        request_handler=type("Handler", (_QuietHandler,), {"timeout": request_timeout}),
-        fd=listener.fileno(),
-    )
+    server = make_mock_server(host, listener.getsockname()[1], app, request_timeout, fd=listener.fileno())
     bound_host, bound_port = str(server.host), server.port
     url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     operations = len(config.spec.operations)

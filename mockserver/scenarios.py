@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError
 from jsonschema import Draft202012Validator
 
 from .errors import ConfigError, ConfigProblem, JsonPath
@@ -302,7 +301,7 @@ class _RuleCompiler:
         )
         try:
             return templates[0].render(context), templates[1].render(context)
-        except (TemplateError, ValueError, TypeError) as exc:
+        except Exception as exc:
             self.problem(where, f"template fails on the spec's request example: {exc}")
             return None, {}
 
