@@ -61,22 +61,66 @@ def _error(status: int, message: str, code: str) -> Response:
     return _envelope(status, message, errors=[{"code": code, "details": message, "correlationId": uuid.uuid4().hex}])
 
 
+TEST_REQUEST = Draft202012Validator(
+    {
+        "type": "object",
+        "required": ["host", "port", "username", "password", "useTls", "emailAddressFrom", "emailAddressTo"],
+        "properties": {
+            "host": _TEXT,
+            "username": _TEXT,
+            "password": _TEXT,
+            "emailAddressFrom": _TEXT,
+            "emailAddressTo": _TEXT,
+            "port": {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1},
+            "useTls": {"type": "boolean"},
+            "subject": {"type": ["string", "null"]},
+            "body": {"type": ["string", "null"]},
+        },
+    }
+)
+ROUTES = {PATH: "POST", PATH + "/test": "POST"}  # and PUT PATH/{id}
+
+
 def docs_server(flaw: str | None = None) -> Flask:
     app = Flask("docs-server")
+    store: dict[tuple[str, str], dict[str, Any]] = {}  # (brand, id) -> integration
 
-    @app.route("/<path:anything>", methods=["GET", "PUT", "DELETE", "PATCH", "HEAD", "TRACE", "OPTIONS"])
-    def other_methods(anything: str) -> Response:
-        if "/" + anything != PATH:
+    @app.route("/<path:anything>", methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "TRACE", "OPTIONS"])
+    def dispatch(anything: str) -> Response:
+        path = "/" + anything
+        allowed = ROUTES.get(path) or ("PUT" if path.startswith(PATH + "/") and path.count("/") == 5 else None)
+        if allowed is None:
             return _error(404, "Nothing here.", "NotFound")
-        response = _error(405, "Use POST.", "MethodNotAllowed")
-        if flaw != "no_allow_header":
-            response.headers["Allow"] = "POST"
+        if request.method != allowed:
+            response = _error(405, f"Use {allowed}.", "MethodNotAllowed")
+            if flaw != "no_allow_header":
+                response.headers["Allow"] = allowed
+            return response
+        refused = _refuse(TEST_REQUEST if path.endswith("/test") else REQUEST)
+        if refused is not None:
+            return refused
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        brand = request.headers["Brand-URL"]
+        if path.endswith("/test"):
+            return _envelope(200, "Sent.", data=True)
+        if request.method == "PUT":
+            item_id = path.rsplit("/", 1)[1]
+            if (brand, item_id) not in store:
+                return _error(404, "No such integration.", "AppIntegrationNotFound")
+            data = _integration(body, item_id)
+            store[(brand, item_id)] = data
+            return _envelope(200, "Updated.", data=data)
+        if flaw == "server_error" and body.get("isDefault") is True:
+            return _error(500, "Oops.", "Internal")
+        data = _integration(body, str(uuid.uuid4()))
+        store[(brand, data["id"])] = data
+        response = _envelope(201, "Created.", data=_flawed(data))
+        if flaw == "not_json":
+            response = Response(response.get_data(), status=201, mimetype="text/plain")
         return response
 
-    @app.post("/<path:anything>")
-    def create(anything: str) -> Response:
-        if "/" + anything != PATH:
-            return _error(404, "Nothing here.", "NotFound")
+    def _refuse(schema: Draft202012Validator) -> Response | None:
         if request.headers.get("Auth-Key") != VALID_KEY and flaw != "ignores_auth":
             return _error(401, "Not authorized.", "Unauthorized")
         if not request.headers.get("Brand-URL"):
@@ -84,46 +128,42 @@ def docs_server(flaw: str | None = None) -> Flask:
         if request.mimetype != "application/json":
             return _error(415, "Send JSON.", "UnsupportedMediaType")
         body = request.get_json(silent=True)
-        if flaw != "accepts_invalid" and (body is None or any(True for _ in REQUEST.iter_errors(body))):
+        if flaw != "accepts_invalid" and (body is None or any(True for _ in schema.iter_errors(body))):
             return _error(400, "Bad input.", "InvalidInput")
-        body = body if isinstance(body, dict) else {}
-        if flaw == "server_error" and body.get("isDefault") is True:
-            return _error(500, "Oops.", "Internal")
-        data: dict[str, Any] = {
-            "appIntegration": {
-                "type": "SMTP",
-                "name": "Mail",
-                "status": "Active",
-                "id": str(body.get("appIntegrationId")),
-            },
-            "name": body.get("name"),
-            "host": body.get("host"),
-            "port": body.get("port"),
-            "username": body.get("username"),
-            "password": body.get("password"),
-            "useTls": bool(body.get("useTls")),
-            "isDefault": bool(body.get("isDefault")),
-            "status": "Active" if body.get("status") == "1 - Active" else "Inactive",
-            "id": str(uuid.uuid4()),
-            "createdDate": "2026-11-24T06:00:00Z",
-        }
-        if body.get("description") is not None:
-            data["description"] = body["description"]
+        return None
+
+    def _flawed(data: dict[str, Any]) -> dict[str, Any]:
+        data = dict(data)
         if flaw == "missing_field":
             del data["id"]
         if flaw == "wrong_type":
             data["port"] = str(data["port"])
-        if flaw == "accepts_invalid":
-            data = {**data, **{k: v for k, v in data.items() if v is not None}}
+        if flaw == "accepts_invalid":  # whatever came in, send back something that looks right
             data["port"] = data["port"] if isinstance(data["port"], int) and not isinstance(data["port"], bool) else 1
             for name in ("name", "host", "username", "password"):
                 data[name] = data[name] if isinstance(data[name], str) else "x"
-        response = _envelope(201, "Created.", data=data)
-        if flaw == "not_json":
-            response = Response(response.get_data(), status=201, mimetype="text/plain")
-        return response
+        return data
 
     return app
+
+
+def _integration(body: dict[str, Any], item_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "appIntegration": {"type": "SMTP", "name": "Mail", "status": "Active", "id": str(body.get("appIntegrationId"))},
+        "name": body.get("name"),
+        "host": body.get("host"),
+        "port": body.get("port"),
+        "username": body.get("username"),
+        "password": body.get("password"),
+        "useTls": bool(body.get("useTls")),
+        "isDefault": bool(body.get("isDefault")),
+        "status": "Active" if body.get("status") == "1 - Active" else "Inactive",
+        "id": item_id,
+        "createdDate": "2026-11-24T06:00:00Z",
+    }
+    if body.get("description") is not None:
+        data["description"] = body["description"]
+    return data
 
 
 @contextmanager

@@ -14,7 +14,22 @@ from mockserver.scenarios import scenario_schema
 
 from .conftest import SCENARIOS, SPEC, errors_of, post, valid_body
 
-BUNDLED = ["forbidden", "rate-limited", "restricted", "success", "unauthorized", "validation-error"]
+BUNDLED = [
+    "flaky-network",
+    "forbidden",
+    "hanging",
+    "quota",
+    "rate-limited",
+    "restricted",
+    "rules-demo",
+    "slow",
+    "stateful",
+    "success",
+    "templated",
+    "third-call-throttled",
+    "unauthorized",
+    "validation-error",
+]
 
 
 def test_bundled_scenarios(config: MockConfig) -> None:
@@ -174,7 +189,7 @@ def test_empty_scenario_file_is_a_pass_through(tmp_path: Path) -> None:
 
 
 def test_unknown_server_scenario_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no scenario 'nope' \\(available: forbidden, rate-limited"):
+    with pytest.raises(ConfigError, match="no scenario 'nope' \\(available: flaky-network, forbidden, hanging"):
         load_config(SPEC, SCENARIOS, scenario="nope")
 
 

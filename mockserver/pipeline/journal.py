@@ -21,8 +21,10 @@ def record(exchange: Exchange, reply: Reply) -> None:
     errors = reply.body.get("errors") if reply.status >= 400 and isinstance(reply.body, dict) else None
 
     def entry(entry_id: int) -> JournalEntry:
-        # only a body already read: the journal never waits on a slow client
-        body = exchange.view().body if exchange.body_was_read and request.mimetype.endswith("json") else MISSING
+        # A body of declared length is read even when the answer did not need it (a 401, a forced
+        # 429): the journal shows what was sent. A chunked body is never waited for.
+        readable = exchange.body_was_read or 0 < (request.content_length or 0) <= exchange.config.max_body_size
+        body = exchange.view().body if readable and request.mimetype.endswith("json") else MISSING
         return JournalEntry(
             id=entry_id,
             time=time.time(),
