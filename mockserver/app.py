@@ -104,7 +104,9 @@ def _serve(_path: str = "") -> Response:
 
 def render(reply: Reply) -> Response:
     if reply.status == 204 or (reply.body is None and reply.payload is None):
-        return Response(status=reply.status, headers=reply.headers)
+        empty = Response(status=reply.status, headers=reply.headers)
+        empty.headers.pop("Content-Type", None)  # no body, so no type
+        return empty
     payload = reply.payload if reply.payload is not None else orjson.dumps(reply.body)
     return Response(payload, status=reply.status, headers=reply.headers, mimetype=JSON)
 

@@ -42,6 +42,7 @@ def test_options_says_what_the_path_supports(client: FlaskClient) -> None:
     response = client.options(SMTP_PATH)
     assert response.status_code == 204
     assert response.headers["Allow"] == "POST, OPTIONS"
+    assert "Content-Type" not in response.headers and response.data == b""
 
 
 def test_routing_runs_before_auth(client: FlaskClient) -> None:
