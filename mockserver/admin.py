@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from .errors import ConfigError
 from .rules import Rule
 from .scenarios import compile_scenario
-from .state import JournalEntry, MockState
+from .state import JournalEntry, MockState, redact
 from .yamlfile import YamlDocument
 
 admin = Blueprint("mockserver_admin", __name__, url_prefix="/__mock")
@@ -40,6 +40,7 @@ def index() -> Response:
                 "GET /__mock/scenarios": "every loaded scenario and which one is active for whom",
                 "PUT /__mock/scenario": 'switch: {"scenario": NAME} for everyone, add "brand" or "key" for one caller',
                 "DELETE /__mock/scenario": "undo a switch (?brand=... or ?key=..., neither: the one for everyone)",
+                "GET /__mock/state": "items kept by stateful scenarios, per collection and Brand-URL",
                 "POST /__mock/reset": "forget stored items, sequence counters and rate-limit windows",
                 "GET /__mock/journal": "received requests, newest first; filters: "
                 "method, path, status, scenario, operation, limit",
@@ -98,6 +99,12 @@ def switch() -> Response:
 def unswitch() -> Response:
     _state().choose(None, brand=request.args.get("brand"), key=request.args.get("key"))
     return scenarios()
+
+
+@admin.get("/state")
+def stored() -> Response:
+    """What the stateful mode keeps: collection -> partition (e.g. Brand-URL) -> id -> item, secrets masked."""
+    return jsonify(redact(_state().store.dump()))
 
 
 @admin.post("/reset")

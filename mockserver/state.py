@@ -103,6 +103,14 @@ class MemoryStore:
         with self._lock:
             return copy.deepcopy(self._resources.get((collection, partition), {}))
 
+    def dump(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every stored item: collection -> partition -> id -> item."""
+        with self._lock:
+            found: dict[str, dict[str, dict[str, Any]]] = {}
+            for (collection, partition), items in self._resources.items():
+                found.setdefault(collection, {})[partition] = copy.deepcopy(items)
+            return found
+
     def reset(self) -> None:
         with self._lock:
             self._counters.clear()

@@ -236,6 +236,10 @@ def test_stateful_create_then_update(server: LiveServer) -> None:
     assert updated.status_code == 200
     assert (updated.json()["data"]["id"], updated.json()["data"]["name"]) == (first["id"], "Renamed")
     assert second["isDefault"] is True
+    kept = requests.get(server.url + "/__mock/state", timeout=5).json()["smtp-integrations"]["your-domain.com"]
+    assert kept[first["id"]]["name"] == "Renamed" and kept[first["id"]]["isDefault"] is True  # the newest default
+    assert kept[second["id"]]["isDefault"] is False  # lost its flag to the update
+    assert kept[first["id"]]["password"] == "***"
     other_brand = requests.put(
         server.url + url,
         json=valid_body(),
