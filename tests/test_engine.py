@@ -115,7 +115,7 @@ def test_rate_limit_is_exact_under_concurrency(server: LiveServer) -> None:
 def test_rate_limit_window_resets(tmp_path: Path) -> None:
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
-    (scenarios / "tight.yaml").write_text("rate_limit: {limit: 2, window: 1, key: global}\n")
+    (scenarios / "tight.yaml").write_text("rate_limit: {limit: 2, window: 2, key: global}\n")
     live = start_server("--quiet", "--scenarios", str(scenarios), "--scenario", "tight")
     try:
 
@@ -123,7 +123,7 @@ def test_rate_limit_window_resets(tmp_path: Path) -> None:
             return requests.post(live.url + SMTP_PATH, json=valid_body(), headers=HEADERS, timeout=5).status_code
 
         assert [status(), status(), status()] == [201, 201, 429]
-        time.sleep(1.2)
+        time.sleep(2.2)
         assert status() == 201
     finally:
         live.stop()
