@@ -233,48 +233,22 @@ class SpecDiff:
                 "request-body-became-required", BREAKING, label, "request body", "the request body became required"
             )
         old_content, new_content = old_body.get("content") or {}, new_body.get("content") or {}
-        for media_type, old_media in old_content.items():
-            if media_type not in new_content:
-                if new_body:
-                    self.add(
-                        "request-body-media-type-removed",
-                        BREAKING,
-                        label,
-                        "request body",
-                        f"media type {media_type} is no longer accepted",
-                    )
-                continue
-            self._request_schema(
-                self.flat_old(old_media.get("schema")),
-                self.flat_new(new_content[media_type].get("schema")),
-                label,
-                "request body",
-                0,
-            )
+        if not new_body:
+            return
+        for old_schema, new_schema in self._same_media(
+            old_content, new_content, "request-body-media-type-removed", label, "request body", "is no longer accepted"
+        ):
+            self._request_schema(old_schema, new_schema, label, "request body", 0)
 
     def _response(self, where: tuple[str, ...], status: str, label: str) -> None:
         old_response = self._node(self.old, (*where, "responses", status))
         new_response = self._node(self.new, (*where, "responses", status))
         location = f"response {status}"
         old_content, new_content = old_response.get("content") or {}, new_response.get("content") or {}
-        for media_type, old_media in old_content.items():
-            if media_type not in new_content:
-                self.add(
-                    "response-media-type-removed",
-                    BREAKING,
-                    label,
-                    location,
-                    f"response {status} no longer comes as {media_type}",
-                )
-                continue
-            self._response_schema(
-                self.flat_old(old_media.get("schema")),
-                self.flat_new(new_content[media_type].get("schema")),
-                label,
-                location,
-                "",
-                0,
-            )
+        for old_schema, new_schema in self._same_media(
+            old_content, new_content, "response-media-type-removed", label, location, "is no longer sent"
+        ):
+            self._response_schema(old_schema, new_schema, label, location, "", 0)
         old_headers, new_headers = old_response.get("headers") or {}, new_response.get("headers") or {}
         for name in old_headers:
             header = self.old.resolve((*where, "responses", status, "headers", name))[0]
@@ -286,6 +260,16 @@ class SpecDiff:
                     f"{location} header {name}",
                     f"required response header {name} was removed",
                 )
+
+    def _same_media(
+        self, old_content: dict[str, Any], new_content: dict[str, Any], rule: str, label: str, location: str, gone: str
+    ) -> Iterator[tuple[Any, Any]]:
+        """(old schema, new schema) per media type in both; a media type only in `old` is reported."""
+        for media_type, old_media in old_content.items():
+            if media_type in new_content:
+                yield old_media.get("schema"), new_content[media_type].get("schema")
+            else:
+                self.add(rule, BREAKING, label, location, f"{location}: media type {media_type} {gone}")
 
     # -- schemas -----------------------------------------------------------------------------------
 

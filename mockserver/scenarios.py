@@ -334,10 +334,6 @@ def template_context(
     }
 
 
-def forced_for(answer: Answer, operation: Operation) -> Canned | None:
-    return answer.canned.get(operation.operation_id)
-
-
 __all__ = [
     "DEFAULT_SCENARIO",
     "PASS_THROUGH",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from jinja2 import TemplateError, nodes
+from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
@@ -128,4 +128,4 @@ def template_problems(value: Any, path: tuple[str | int, ...] = ()) -> list[tupl
     return found
 
 
-__all__ = ["GENERATORS", "CaseInsensitive", "Template", "TemplateError", "has_template", "nodes", "template_problems"]
+__all__ = ["GENERATORS", "CaseInsensitive", "Template", "TemplateError", "has_template", "template_problems"]
