@@ -95,8 +95,8 @@ class Exchange:
     def view(self) -> RequestView:
         """The request as rules see it; the body is parsed leniently, once, only when a rule asks."""
         if self._view is None:
-            body: Any = MISSING
-            if self.request.mimetype.endswith("json"):
+            body: Any = MISSING if self.body is None else self.body  # validation already parsed it
+            if body is MISSING and self.request.mimetype.endswith("json"):
                 try:
                     raw = self.raw_body()
                     if not self._over_limit:

@@ -5,6 +5,7 @@ concurrent requests; the config itself is swapped whole on reload, never edited 
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import threading
 import time
@@ -139,20 +140,20 @@ class JournalEntry:
 
 
 class Journal:
-    """The last `capacity` requests, newest last; bounded so memory stays flat."""
+    """The last `capacity` requests, oldest first; bounded so memory stays flat."""
 
     def __init__(self, capacity: int = 1000) -> None:
         self._entries: deque[JournalEntry] = deque(maxlen=capacity)
-        self._lock = threading.Lock()
-        self._next_id = 1
+        self._ids = itertools.count(1)  # next() is atomic under the GIL
+        self._lock = threading.Lock()  # copying a deque while another thread appends would fail
         self.capacity = capacity
 
     def add(self, make: Callable[[int], JournalEntry]) -> None:
-        if not self.capacity:
-            return
-        with self._lock:
-            self._entries.append(make(self._next_id))
-            self._next_id += 1
+        """Build the entry outside the lock, and only when it is kept."""
+        if self.capacity:
+            entry = make(next(self._ids))
+            with self._lock:
+                self._entries.append(entry)
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
