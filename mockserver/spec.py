@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jsonschema
 import orjson
@@ -18,7 +19,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .errors import ConfigError, ConfigProblem, JsonPath, format_field
-from .validation import ViolationList, compile_validator, describe_violations
+from .validation import SchemaCheck, ViolationList, compile_validator, describe_violations, fast_document
 from .yamlfile import YamlDocument, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -54,7 +55,7 @@ class Canned:
 class HeaderSpec:
     name: str
     required: bool
-    validator: jsonschema.protocols.Validator | None
+    validator: SchemaCheck | None
     example: str | None
 
 
@@ -65,7 +66,7 @@ class ResponseSpec:
     status: int
     description: str
     location: JsonPath
-    validator: jsonschema.protocols.Validator | None
+    validator: SchemaCheck | None
     examples: Mapping[str, Any]
     headers: Mapping[str, HeaderSpec]
 
@@ -112,7 +113,7 @@ class ParameterSpec:
     name: str
     location: str  # "header", "query", "path" or "cookie"
     required: bool
-    validator: jsonschema.protocols.Validator | None
+    validator: SchemaCheck | None
     schema_type: str | list[str] | None  # what a text value is read as before validation
 
 
@@ -120,7 +121,7 @@ class ParameterSpec:
 class BodySpec:
     required: bool
     media_types: tuple[str, ...]
-    validator: jsonschema.protocols.Validator | None
+    validator: SchemaCheck | None
     properties: Mapping[str, Mapping[str, Any]]  # top-level property schemas, for echoing
 
 
@@ -175,6 +176,7 @@ class Spec:
         self.raw: dict[str, Any] = document.data
         resource = Resource.from_contents(self.raw, default_specification=DRAFT202012)
         self.registry: Registry = Registry().with_resource(SPEC_URI, resource)
+        self.fast_registry = _fast_registry(self.raw)
         self.problems: list[ConfigProblem] = []
         self.schemes = self._security_schemes()
         self.operations: list[Operation] = list(self._operations())
@@ -229,8 +231,10 @@ class Spec:
                 node = node[part]
         return node, where
 
-    def validator(self, path: JsonPath) -> jsonschema.protocols.Validator:
-        return compile_validator({"$ref": f"{SPEC_URI}#{pointer_of(path)}"}, self.registry)
+    def validator(self, path: JsonPath) -> SchemaCheck:
+        # percent-encoded, as a URI fragment must be: paths hold `{` and `}`
+        fragment = quote(pointer_of(path), safe="/~")
+        return compile_validator({"$ref": f"{SPEC_URI}#{fragment}"}, self.registry, self.fast_registry)
 
     def _security_schemes(self) -> dict[str, SecurityScheme]:
         schemes = {}
@@ -390,6 +394,18 @@ class Spec:
                     for v in describe_violations(op.body.validator, value):
                         where = (*media_path, "examples", name, "value", *v.path)
                         yield self.document.problem(where, f"example does not match its schema: {v.text}")
+
+
+def _fast_registry(document: dict[str, Any]) -> Any:
+    """jsonschema-rs' view of the document, when it gives the same verdicts as jsonschema."""
+    fast = fast_document(document)
+    if fast is None:
+        return None
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a core dependency; the detailed path still works
+        return None
+    return jsonschema_rs.Registry([(SPEC_URI, fast)])
 
 
 def _is_json(media_type: str) -> bool:

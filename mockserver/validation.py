@@ -32,9 +32,61 @@ for _name in INT_RANGES:
     _int_format(_name)
 
 
-def compile_validator(schema: dict[str, Any], registry: Registry) -> jsonschema.protocols.Validator:
-    """Build a validator once (at start-up); it is reused for every request."""
-    return Draft202012Validator(schema, registry=registry, format_checker=_format_checker)
+class SchemaCheck:
+    """A schema compiled once at start-up. The common case, a valid instance, is settled by
+    jsonschema-rs (compiled Rust, about a microsecond); jsonschema explains what is wrong, in
+    words, only when something is."""
+
+    def __init__(self, schema: dict[str, Any], registry: Registry, fast_registry: Any = None) -> None:
+        self.slow = Draft202012Validator(schema, registry=registry, format_checker=_format_checker)
+        self.fast = None
+        if fast_registry is not None:
+            import jsonschema_rs
+
+            self.fast = jsonschema_rs.Draft202012Validator(schema, registry=fast_registry, validate_formats=False)
+
+    def violations(self, instance: Any) -> ViolationList:
+        if self.fast is not None:
+            try:
+                if self.fast.is_valid(instance):
+                    return []
+            except (ValueError, TypeError, OverflowError):
+                pass  # a value JSON cannot hold (from YAML, say): the detailed path decides
+        return explain_errors(self.slow.iter_errors(instance))
+
+
+def compile_validator(schema: dict[str, Any], registry: Registry, fast_registry: Any = None) -> SchemaCheck:
+    """Build a check once (at start-up); it is reused for every request."""
+    return SchemaCheck(schema, registry, fast_registry)
+
+
+def fast_document(document: Any) -> Any | None:
+    """The document as jsonschema-rs should see it, or None when it cannot give the same verdicts.
+
+    jsonschema-rs checks no custom formats, so `int32`/`int64` become the bounds they mean; any other
+    format (whose checks differ between libraries) keeps the whole document on the detailed path."""
+    formats: set[str] = set()
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: rewrite(value) for key, value in node.items()}
+        fmt = node.get("format")
+        if isinstance(fmt, str):
+            formats.add(fmt)
+            if fmt in INT_RANGES:
+                low, high = INT_RANGES[fmt]
+                given_low, given_high = node.get("minimum"), node.get("maximum")
+                out["minimum"] = max(low, given_low) if isinstance(given_low, int | float) else low
+                out["maximum"] = min(high, given_high) if isinstance(given_high, int | float) else high
+                if node.get("type") != "integer":
+                    out["multipleOf"] = 1
+        return out
+
+    rewritten = rewrite(document)
+    return rewritten if formats <= set(INT_RANGES) else None
 
 
 @dataclass(frozen=True)
@@ -115,9 +167,9 @@ def _explain(error: jsonschema.ValidationError) -> tuple[JsonPath, str]:
     return path, error.message + "."
 
 
-def describe_violations(validator: jsonschema.protocols.Validator, instance: Any) -> ViolationList:
+def describe_violations(check: SchemaCheck, instance: Any) -> ViolationList:
     """Every violation of `instance`, in document order, worded for people."""
-    return explain_errors(validator.iter_errors(instance))
+    return check.violations(instance)
 
 
 def explain_errors(errors: Iterable[jsonschema.ValidationError]) -> ViolationList:
