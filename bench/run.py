@@ -84,10 +84,9 @@ def wait_for_201(url: str, started: float, timeout: float = 30) -> float:
 
 
 def wrk(url: str, duration: int, connections: int, threads: int) -> dict[str, Any]:
-    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     headers = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in HEADERS.items())
-    script.write(f'wrk.method = "POST"\nwrk.body = [[{BODY}]]\n{headers}')
-    script.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(f'wrk.method = "POST"\nwrk.body = [[{BODY}]]\n{headers}')
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script.name, url + PATH]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     os.unlink(script.name)

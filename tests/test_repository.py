@@ -57,8 +57,8 @@ def test_readme_serve_command_serves_the_bundled_spec() -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "mockserver", "tests"],
-        ["ruff", "format", "--check", "mockserver", "tests"],
+        ["ruff", "check", "mockserver", "tests", "bench"],
+        ["ruff", "format", "--check", "mockserver", "tests", "bench"],
         ["mypy"],
     ],
 )
