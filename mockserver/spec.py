@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -70,19 +71,29 @@ class ResponseSpec:
     examples: Mapping[str, Any]
     headers: Mapping[str, HeaderSpec]
 
-    @property
-    def example(self) -> Any:
-        """The first example: the base every generated or scenario response is merged over."""
-        return copy.deepcopy(next(iter(self.examples.values()))) if self.examples else None
+    @cached_property
+    def _first_example(self) -> tuple[Any, bytes]:
+        value = next(iter(self.examples.values())) if self.examples else None
+        return value, orjson.dumps(value)
 
     @property
-    def example_headers(self) -> dict[str, str]:
+    def example(self) -> Any:
+        """A fresh copy of the first example: the base every generated or scenario response is merged
+        over. Parsing its serialized form is several times quicker than copy.deepcopy."""
+        return orjson.loads(self._first_example[1])
+
+    @cached_property
+    def _example_headers(self) -> dict[str, str]:
         return {h.name: h.example for h in self.headers.values() if h.example is not None}
 
     @property
+    def example_headers(self) -> dict[str, str]:
+        return dict(self._example_headers)  # callers add to it
+
+    @cached_property
     def message(self) -> str | None:
         """The envelope message of the first example, so error texts come from the spec."""
-        example = self.example
+        example = self._first_example[0]
         if isinstance(example, dict) and isinstance(example.get("message"), str):
             return example["message"]
         return None

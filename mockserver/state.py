@@ -5,6 +5,7 @@ concurrent requests; the config itself is swapped whole on reload, never edited 
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import math
 import threading
@@ -22,6 +23,7 @@ SECRET_WORDS = ("password", "secret", "token", "apikey", "api-key", "auth")
 REDACTED = "***"
 
 
+@functools.lru_cache(maxsize=4096)  # the same few names, on every request
 def is_secret(name: str) -> bool:
     lowered = name.lower()
     return lowered in SECRET_HEADERS or any(word in lowered.replace("_", "-") for word in SECRET_WORDS)

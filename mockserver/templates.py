@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import string
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,19 +19,16 @@ from typing import Any
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .ids import random_id
+
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
-_ALPHANUMERIC = string.ascii_letters + string.digits
 
 _env = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 
 
-def _random_id(length: int = 18) -> str:
-    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(max(1, min(int(length), 256))))
-
-
 GENERATORS: dict[str, Callable[..., Any]] = {
     "uuid": lambda: str(uuid.uuid4()),
-    "id": _random_id,
+    "id": random_id,
     "now": lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     "timestamp": lambda: int(datetime.now(UTC).timestamp()),
     "random_int": lambda low=0, high=100: secrets.randbelow(int(high) - int(low) + 1) + int(low),

@@ -11,27 +11,13 @@ Generic over the spec, so a new operation needs no Python code. The conventions:
 
 from __future__ import annotations
 
-import re
-import secrets
-import string
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from ..envelope import Problem, error_reply
 from ..exchange import Exchange, Reply
+from ..ids import new_id
 from ..spec import StateSpec
-
-_ALPHANUMERIC = string.ascii_letters + string.digits
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-
-
-def new_id(like: Any) -> Any:
-    """A fresh identifier in the example's shape: a UUID for a UUID, else random letters and digits."""
-    if isinstance(like, str) and _UUID.match(like):
-        return str(uuid.uuid4())
-    length = len(like) if isinstance(like, str) and like else 18
-    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
 
 
 def _rendered(value: Any, schema: Mapping[str, Any]) -> Any:
