@@ -84,10 +84,6 @@ def mock_state(app: Flask) -> MockState:
     return state
 
 
-def mock_config(app: Flask) -> MockConfig:
-    return mock_state(app).config
-
-
 def _exchange() -> Exchange:
     return Exchange(request._get_current_object(), mock_state(current_app))  # type: ignore[attr-defined]
 

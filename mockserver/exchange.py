@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request
 from .config import MockConfig
 from .rules import MISSING, RequestView
 from .scenarios import Scenario
-from .spec import Canned, Operation
+from .spec import Canned, Operation, is_json
 
 if TYPE_CHECKING:
     from .state import MockState
@@ -96,7 +96,7 @@ class Exchange:
         """The request as rules see it; the body is parsed leniently, once, only when a rule asks."""
         if self._view is None:
             body: Any = MISSING if self.body is None else self.body  # validation already parsed it
-            if body is MISSING and self.request.mimetype.endswith("json"):
+            if body is MISSING and is_json(self.request.mimetype):
                 try:
                     raw = self.raw_body()
                     if not self._over_limit:

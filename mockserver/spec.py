@@ -135,6 +135,10 @@ class BodySpec:
     validator: SchemaCheck | None
     properties: Mapping[str, Mapping[str, Any]]  # top-level property schemas, for echoing
 
+    @cached_property
+    def takes_json(self) -> bool:
+        return any(is_json(t) for t in self.media_types)
+
 
 @dataclass(frozen=True)
 class SecurityScheme:
@@ -304,7 +308,7 @@ class Spec:
         content = body.get("content") or {}
         validator = None
         properties: dict[str, Any] = {}
-        json_type = next((t for t in content if _is_json(t)), None)
+        json_type = next((t for t in content if is_json(t)), None)
         if json_type is not None and "schema" in content[json_type]:
             schema_path = (*where, "content", json_type, "schema")
             validator = self.validator(schema_path)
@@ -358,7 +362,7 @@ class Spec:
     def _request_example(self, op_location: JsonPath) -> Any:
         body, where = self.resolve((*op_location, "requestBody"))
         for media_type, media in (body.get("content") or {}).items():
-            if not _is_json(media_type):
+            if not is_json(media_type):
                 continue
             for name in media.get("examples") or {}:
                 return self.resolve((*where, "content", media_type, "examples", name))[0].get("value")
@@ -397,7 +401,7 @@ class Spec:
             if op.body is None or op.body.validator is None:
                 continue
             body_location = self.resolve(("paths", op.path, op.method.lower(), "requestBody"))[1]
-            for json_type in (t for t in op.body.media_types if _is_json(t)):
+            for json_type in (t for t in op.body.media_types if is_json(t)):
                 media_path = (*body_location, "content", json_type)
                 media = self.resolve(media_path)[0]
                 for name in media.get("examples") or {}:
@@ -419,7 +423,8 @@ def _fast_registry(document: dict[str, Any]) -> Any:
     return jsonschema_rs.Registry([(SPEC_URI, fast)])
 
 
-def _is_json(media_type: str) -> bool:
+def is_json(media_type: str) -> bool:
+    """application/json, or any type with the +json suffix (RFC 6839); parameters ignored."""
     base = media_type.split(";", 1)[0].strip().lower()
     return base == JSON_MEDIA_TYPE or base.endswith("+json")
 

@@ -12,7 +12,7 @@ from .admin import compile_expectation, find
 from .app import create_app
 from .config import load_config
 from .serving import make_mock_server
-from .state import MockState
+from .state import MockState, Overrides
 
 
 class Expectation:
@@ -116,6 +116,4 @@ class MockServer:
         self.state.reset()
         self.state.journal.clear()
         self.state.expectations = []
-        self.state.choose(None)
-        self.state.overrides.by_brand.clear()
-        self.state.overrides.by_key.clear()
+        self.state.overrides = Overrides()

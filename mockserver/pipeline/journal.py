@@ -9,6 +9,7 @@ import time
 
 from ..exchange import Exchange, Reply
 from ..rules import MISSING
+from ..spec import is_json
 from ..state import REDACTED, JournalEntry, is_secret, redact
 
 log = logging.getLogger("mockserver.journal")
@@ -24,7 +25,7 @@ def record(exchange: Exchange, reply: Reply) -> None:
         # A body of declared length is read even when the answer did not need it (a 401, a forced
         # 429): the journal shows what was sent. A chunked body is never waited for.
         readable = exchange.body_was_read or 0 < (request.content_length or 0) <= exchange.config.max_body_size
-        body = exchange.view().body if readable and request.mimetype.endswith("json") else MISSING
+        body = exchange.view().body if readable and is_json(request.mimetype) else MISSING
         return JournalEntry(
             id=entry_id,
             time=time.time(),

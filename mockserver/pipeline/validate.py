@@ -13,7 +13,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from ..envelope import Problem, error_reply
 from ..exchange import Exchange, Reply
-from ..spec import BodySpec, Operation, ParameterSpec
+from ..spec import BodySpec, Operation, ParameterSpec, is_json
 from ..validation import describe_violations
 
 
@@ -78,7 +78,7 @@ def _media_type_problem(exchange: Exchange, body: BodySpec) -> Problem | None:
         sent = f"Content-Type {mimetype}" if mimetype else "A body without Content-Type"
         return Problem(f"{sent} is not supported; send {' or '.join(accepted)}.", field="Content-Type")
     charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if mimetype.endswith("json") and charset.replace("-", "") != "utf8":
+    if is_json(mimetype) and charset.replace("-", "") != "utf8":
         return Problem(f"charset={charset} is not supported; JSON must be UTF-8.", field="Content-Type")
     return None
 
@@ -109,7 +109,7 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
         return error_reply(exchange, 413, [too_large], headers={"Connection": "close"})
     if not payload.strip():
         return error_reply(exchange, 400, [Problem("The request body is empty; send a JSON document.", field="body")])
-    if not body.media_types or not any(t.split(";")[0].strip().endswith("json") for t in body.media_types):
+    if not body.takes_json:
         return None  # a non-JSON body the mock does not interpret
     try:
         document = orjson.loads(payload)
