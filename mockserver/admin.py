@@ -8,10 +8,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from .errors import ConfigError
-from .rules import Rule
-from .scenarios import compile_scenario
-from .state import JournalEntry, MockState, redact
-from .yamlfile import YamlDocument
+from .scenarios import compile_expectation
+from .state import MockState, redact
 
 admin = Blueprint("mockserver_admin", __name__, url_prefix="/__mock")
 
@@ -57,14 +55,14 @@ def index() -> Response:
 @admin.get("/scenarios")
 def scenarios() -> Response:
     state = _state()
-    config, overrides = state.config, state.overrides
+    config, control = state.config, state.control()
     return jsonify(
         {
             "default": config.default_scenario.name,
             "active": {
-                "everyone": overrides.everyone,
-                "brands": overrides.by_brand,
-                "keys": {f"{key[:4]}…": name for key, name in overrides.by_key.items()},
+                "everyone": control.everyone,
+                "brands": control.by_brand,
+                "keys": {f"{key[:4]}…": name for key, name in control.by_key.items()},
             },
             "scenarios": [
                 {
@@ -78,7 +76,7 @@ def scenarios() -> Response:
                 }
                 for s in sorted(config.scenarios.values(), key=lambda s: s.name)
             ],
-            "expectations": [r.name for r in state.expectations],
+            "expectations": [r.name for r in state.expectations(control)],
             "reload_problems": state.reload_problems,
         }
     )
@@ -113,25 +111,25 @@ def reset() -> Response:
     return jsonify({"reset": ["stored items", "sequence counters", "rate-limit windows"]})
 
 
-def _matches(entry: JournalEntry, criteria: dict[str, Any]) -> bool:
+def _matches(entry: dict[str, Any], criteria: dict[str, Any]) -> bool:
     for name in ("method", "path", "operation", "scenario"):
         wanted = criteria.get(name)
-        if wanted is not None and str(getattr(entry, name) or "").lower() != str(wanted).lower():
+        if wanted is not None and str(entry[name] or "").lower() != str(wanted).lower():
             return False
     status = criteria.get("status")
-    if status is not None and str(entry.status) != str(status):
+    if status is not None and str(entry["status"]) != str(status):
         return False
-    headers = {k.lower(): v for k, v in entry.headers.items()}
+    headers = {k.lower(): v for k, v in entry["headers"].items()}
     for name, value in (criteria.get("headers") or {}).items():
         if headers.get(str(name).lower()) != value:
             return False
-    body = entry.body if isinstance(entry.body, dict) else {}
+    body = entry["body"] if isinstance(entry["body"], dict) else {}
     return all(body.get(name) == value for name, value in (criteria.get("body") or {}).items())
 
 
-def find(state: MockState, criteria: dict[str, Any]) -> list[JournalEntry]:
+def find(state: MockState, criteria: dict[str, Any]) -> list[dict[str, Any]]:
     """Journal entries matching `criteria`, newest first."""
-    return [e for e in reversed(state.journal.entries()) if _matches(e, criteria)]
+    return [e for e in reversed(state.store.journal()) if _matches(e, criteria)]
 
 
 @admin.get("/journal")
@@ -139,39 +137,34 @@ def journal() -> Response:
     criteria = {k: v for k, v in request.args.items() if k != "limit"}
     entries = find(_state(), criteria)
     limit = request.args.get("limit", type=int)
-    return jsonify({"entries": [e.as_dict() for e in entries[:limit] if limit is None or limit >= 0]})
+    return jsonify({"entries": entries[:limit] if limit is None or limit >= 0 else entries})
 
 
 @admin.delete("/journal")
 def clear_journal() -> Response:
-    _state().journal.clear()
+    _state().store.clear_journal()
     return jsonify({"cleared": True})
 
 
 @admin.post("/verify")
 def verify() -> Response:
     entries = find(_state(), _json_body())
-    return jsonify({"count": len(entries), "ids": [e.id for e in entries]})
-
-
-def compile_expectation(state: MockState, rule: dict[str, Any]) -> Rule:
-    """A runtime rule, checked exactly like a scenario file's (raises ConfigError)."""
-    document = YamlDocument(path=__import__("pathlib").Path("<expectation>"), data={"rules": [rule]})
-    return compile_scenario(document, state.config.spec, "expectation").rules[0]
+    return jsonify({"count": len(entries), "ids": [e["id"] for e in entries]})
 
 
 @admin.post("/expectations")
 def expect() -> Response:
     state = _state()
     try:
-        rule = compile_expectation(state, _json_body())
+        source = _json_body()
+        compile_expectation(state.config.spec, source)
     except ConfigError as exc:
         return _problem(400, "invalid expectation", problems=[str(p) for p in exc.problems])
-    state.expect(rule)
-    return jsonify({"expectations": [r.name for r in state.expectations]})
+    state.expect(source)
+    return jsonify({"expectations": [r.name for r in state.expectations()]})
 
 
 @admin.delete("/expectations")
 def clear_expectations() -> Response:
-    _state().expectations = []
+    _state().clear_expectations()
     return jsonify({"expectations": []})

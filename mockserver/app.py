@@ -8,12 +8,14 @@ import socket
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from flask import Flask, Response, current_app, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
+from werkzeug.wrappers import Request
 
 from .admin import admin
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
@@ -22,6 +24,9 @@ from .exchange import Exchange, Reply
 from .pipeline import handle
 from .serving import broken_body
 from .state import MockState
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("mockserver")
 JSON = "application/json"
@@ -68,15 +73,44 @@ def create_app(
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        return render(error_reply(_exchange(), status, [Problem(exc.description or exc.name)]))
+        return _http_error(_exchange(), exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
-        log.exception("unexpected error while handling %s %s", request.method, request.path)
-        return render(error_reply(_exchange(), 500, [Problem("The mock failed unexpectedly; see its log.")]))
+        return _unexpected(_exchange())
 
+    app.wsgi_app = FastLane(app, cors_origins)  # type: ignore[method-assign]
     return app
+
+
+class FastLane:
+    """The WSGI entry point. API requests from non-browser clients (load tests, contract tests,
+    backends) go straight to the pipeline: Flask's request context, URL map and after-request hooks
+    cost about as much as the pipeline itself. The admin API and anything with an `Origin` header
+    (browsers, which need flask-cors) go through Flask."""
+
+    def __init__(self, app: Flask, cors_origins: Sequence[str]) -> None:
+        self.flask_wsgi: WSGIApplication = app.wsgi_app
+        self.state = mock_state(app)
+        # What flask-cors adds to a request without Origin: the same, without running it.
+        self.cors_headers = (
+            {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": ", ".join(sorted(EXPOSED_HEADERS))}
+            if "*" in cors_origins
+            else {}
+        )
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        if "HTTP_ORIGIN" in environ or environ.get("PATH_INFO", "").startswith("/__mock"):
+            return self.flask_wsgi(environ, start_response)
+        exchange = Exchange(Request(environ), self.state)
+        try:
+            response = answer(exchange)
+        except HTTPException as exc:
+            response = _http_error(exchange, exc)
+        except Exception:
+            response = _unexpected(exchange)
+        response.headers.update(self.cors_headers)
+        return response(environ, start_response)
 
 
 def mock_state(app: Flask) -> MockState:
@@ -89,13 +123,27 @@ def _exchange() -> Exchange:
 
 
 def _serve(_path: str = "") -> Response:
-    exchange = _exchange()
+    return answer(_exchange())
+
+
+def answer(exchange: Exchange) -> Response:
+    """Run the pipeline and turn its reply into a response (or a broken connection)."""
     reply = handle(exchange)
     if exchange.delay_seconds > 0:
         time.sleep(exchange.delay_seconds)
     if reply.fault is not None:
-        return _fault(reply)
+        return _fault(reply, exchange.request.environ)
     return render(reply)
+
+
+def _http_error(exchange: Exchange, exc: HTTPException) -> Response:
+    return render(error_reply(exchange, exc.code or 500, [Problem(exc.description or exc.name)]))
+
+
+def _unexpected(exchange: Exchange) -> Response:
+    request = exchange.request
+    log.exception("unexpected error while handling %s %s", request.method, request.path)
+    return render(error_reply(exchange, 500, [Problem("The mock failed unexpectedly; see its log.")]))
 
 
 def render(reply: Reply) -> Response:
@@ -107,17 +155,17 @@ def render(reply: Reply) -> Response:
     return Response(payload, status=reply.status, headers=reply.headers, mimetype=JSON)
 
 
-def _connection() -> socket.socket | None:
-    """The client's socket, where the server exposes it."""
-    found = request.environ.get("werkzeug.socket")
+def _connection(environ: WSGIEnvironment) -> socket.socket | None:
+    """The client's socket, where the server exposes it (werkzeug's and gunicorn's do)."""
+    found = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
     return found if isinstance(found, socket.socket) else None
 
 
-def _fault(reply: Reply) -> Response:
+def _fault(reply: Reply, environ: WSGIEnvironment) -> Response:
     """Break the connection on purpose: a reset, nothing at all, or silence until `hold` runs out.
     The body raises before its first byte, so the server sends nothing and closes."""
     if reply.fault == "timeout":
         time.sleep(reply.hold_seconds)
     return Response(
-        broken_body(reply.fault or "empty-response", _connection()), status=reply.status, direct_passthrough=True
+        broken_body(reply.fault or "empty-response", _connection(environ)), status=reply.status, direct_passthrough=True
     )

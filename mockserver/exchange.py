@@ -15,6 +15,7 @@ from .config import MockConfig
 from .rules import MISSING, RequestView
 from .scenarios import Scenario
 from .spec import Canned, Operation, is_json
+from .store import Control
 
 if TYPE_CHECKING:
     from .state import MockState
@@ -46,6 +47,7 @@ class Exchange:
     operation: Operation | None = None
     path_params: dict[str, str] = field(default_factory=dict)
     scenario: Scenario | None = None
+    control: Control | None = None  # runtime choices, read from the store once per request
     body: Any = None
     decided_by: str = ""  # which step or rule chose the response, for the journal
     extra_headers: dict[str, str] = field(default_factory=dict)  # added to whatever reply is sent

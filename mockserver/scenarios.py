@@ -343,3 +343,9 @@ __all__ = [
     "scenario_schema",
     "template_context",
 ]
+
+
+def compile_expectation(spec: Spec, source: dict[str, Any]) -> Rule:
+    """A runtime rule (admin API, pytest fixture), checked exactly like a scenario file's (raises ConfigError)."""
+    document = YamlDocument(path=Path("<expectation>"), data={"rules": [source]})
+    return compile_scenario(document, spec, "expectation").rules[0]

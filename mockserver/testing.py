@@ -8,11 +8,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .admin import compile_expectation, find
+from .admin import find
 from .app import create_app
 from .config import load_config
+from .scenarios import compile_expectation
 from .serving import make_mock_server
-from .state import MockState, Overrides
+from .state import MockState
 
 
 class Expectation:
@@ -39,9 +40,11 @@ class Expectation:
         self._arm({"fault": kind, **options})
 
     def _arm(self, respond: Any, **extra: Any) -> None:
-        name = f"expectation {len(self._server.state.expectations) + 1}"
-        rule = compile_expectation(self._server.state, {"name": name, "when": self._when, "respond": respond, **extra})
-        self._server.state.expect(rule)
+        state = self._server.state
+        source = {"name": f"expectation {len(state.control().expectations) + 1}", "when": self._when}
+        source.update(respond=respond, **extra)
+        compile_expectation(state.config.spec, source)  # raises ConfigError now, not on a request
+        state.expect(source)
 
 
 class MockServer:
@@ -97,7 +100,7 @@ class MockServer:
 
     def requests(self, **criteria: Any) -> list[dict[str, Any]]:
         """Journal entries (secrets masked), newest first, filtered like POST /__mock/verify."""
-        return [entry.as_dict() for entry in find(self.state, criteria)]
+        return find(self.state, criteria)
 
     def verify(self, count: int | None = None, **criteria: Any) -> list[dict[str, Any]]:
         """Assert that matching requests arrived (exactly `count` of them, if given)."""
@@ -113,7 +116,4 @@ class MockServer:
 
     def reset(self) -> None:
         """Forget stored items, counters, windows, the journal, expectations and scenario choices."""
-        self.state.reset()
-        self.state.journal.clear()
-        self.state.expectations = []
-        self.state.overrides = Overrides()
+        self.state.forget_everything()

@@ -250,17 +250,6 @@ def test_stateful_create_then_update(server: LiveServer) -> None:
     assert other_brand.json()["errors"][0]["code"] == "AppIntegrationNotFound"
 
 
-def test_isdefault_moves_to_the_newest(server: LiveServer) -> None:
-    from mockserver.state import MemoryStore
-
-    store = MemoryStore()
-    store.put("c", "b", "1", {"id": "1", "isDefault": True}, ["isDefault"])
-    store.put("c", "b", "2", {"id": "2", "isDefault": True}, ["isDefault"])
-    store.put("c", "other", "3", {"id": "3", "isDefault": True}, ["isDefault"])
-    assert {k: v["isDefault"] for k, v in store.items("c", "b").items()} == {"1": False, "2": True}
-    assert store.items("c", "other")["3"]["isDefault"] is True
-
-
 def test_unknown_id_is_404_without_state_reset(server: LiveServer) -> None:
     response = requests.put(
         server.url + f"{SMTP_PATH}/sNoSuchIntegration",

@@ -6,13 +6,26 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from ..exchange import Exchange, Reply
 from ..rules import MISSING
 from ..spec import is_json
-from ..state import REDACTED, JournalEntry, is_secret, redact
+from ..state import REDACTED, is_secret, redact
 
 log = logging.getLogger("mockserver.journal")
+
+
+def _body(exchange: Exchange) -> Any:
+    """The JSON body as sent, secrets masked. A body of declared length is read even when the answer
+    did not need it (a 401, a forced 429): the journal shows what was sent. A chunked body is never
+    waited for."""
+    request = exchange.request
+    if exchange.body is not None:  # validation parsed it
+        return redact(exchange.body)
+    readable = exchange.body_was_read or 0 < (request.content_length or 0) <= exchange.config.max_body_size
+    body = exchange.view().body if readable and is_json(request.mimetype) else MISSING
+    return None if body is MISSING else redact(body)
 
 
 def record(exchange: Exchange, reply: Reply) -> None:
@@ -21,28 +34,24 @@ def record(exchange: Exchange, reply: Reply) -> None:
     scenario = exchange.scenario.name if exchange.scenario else None
     errors = reply.body.get("errors") if reply.status >= 400 and isinstance(reply.body, dict) else None
 
-    def entry(entry_id: int) -> JournalEntry:
-        # A body of declared length is read even when the answer did not need it (a 401, a forced
-        # 429): the journal shows what was sent. A chunked body is never waited for.
-        readable = exchange.body_was_read or 0 < (request.content_length or 0) <= exchange.config.max_body_size
-        body = exchange.view().body if readable and is_json(request.mimetype) else MISSING
-        return JournalEntry(
-            id=entry_id,
-            time=time.time(),
-            method=request.method,
-            path=request.path,
-            query=request.query_string.decode("latin-1"),
-            headers={k: REDACTED if is_secret(k) else v for k, v in request.headers.items()},
-            body=None if body is MISSING else redact(body),
-            operation=exchange.operation.operation_id if exchange.operation else None,
-            scenario=scenario,
-            rule=exchange.decided_by,
-            status=reply.status,
-            errors=list(errors) if isinstance(errors, list) else [],
-            elapsed_ms=round(elapsed_ms, 3),
+    store = exchange.state.store
+    if store.journal_size:
+        store.record(
+            {
+                "time": time.time(),
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode("latin-1"),
+                "headers": {k: REDACTED if is_secret(k) else v for k, v in request.headers.items()},
+                "body": _body(exchange),
+                "operation": exchange.operation.operation_id if exchange.operation else None,
+                "scenario": scenario,
+                "rule": exchange.decided_by,
+                "status": reply.status,
+                "errors": list(errors) if isinstance(errors, list) else [],
+                "elapsed_ms": round(elapsed_ms, 3),
+            }
         )
-
-    exchange.state.journal.add(entry)
     if log.isEnabledFor(logging.INFO):
         log.info(
             "%s %s -> %d (scenario %s, %s) %.1f ms",

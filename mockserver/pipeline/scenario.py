@@ -27,7 +27,8 @@ def fingerprint(value: str) -> str:
 
 
 def select_scenario(exchange: Exchange) -> Reply | None:
-    config, overrides = exchange.config, exchange.state.overrides
+    config = exchange.config
+    control = exchange.control = exchange.state.control()
     name = exchange.request.headers.get(SCENARIO_HEADER)
     if name is not None:
         scenario = config.scenarios.get(name.strip())
@@ -46,9 +47,9 @@ def select_scenario(exchange: Exchange) -> Reply | None:
         exchange.scenario = scenario
         return None
     chosen = (
-        overrides.by_key.get(exchange.header("Auth-Key"))
-        or overrides.by_brand.get(exchange.header("Brand-URL"))
-        or overrides.everyone
+        control.by_key.get(exchange.header("Auth-Key"))
+        or control.by_brand.get(exchange.header("Brand-URL"))
+        or control.everyone
     )
     exchange.scenario = config.scenarios.get(chosen or "") or config.default_scenario
     return None
@@ -114,7 +115,7 @@ def _first_rule(exchange: Exchange, valid_only: bool) -> Reply | None:
     assert operation is not None and scenario is not None
     expected = [
         r
-        for r in exchange.state.expectations
+        for r in exchange.state.expectations(exchange.control)
         if (r.match.operations is None or operation.operation_id in r.match.operations)
         and r.match.valid_only == valid_only
     ]

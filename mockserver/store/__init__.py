@@ -1,0 +1,137 @@
+"""Where a running mock keeps what must stay right when it is scaled out: sequence counters,
+rate-limit windows, stored items, the journal, and the runtime choices (active scenario,
+expectations). One interface, three homes:
+
+- `memory`: one process (the default `serve`, tests, the pytest fixture);
+- `sqlite:///PATH`: several worker processes on one machine (`serve --workers N`), no extra service;
+- `redis://HOST:PORT/DB`: several instances behind a load balancer.
+
+Every read-modify-write is atomic in the store itself (a lock, a SQLite write transaction, a Redis
+script or transaction), so limits and sequences hold exactly under concurrent load.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+JournalRecord = dict[str, Any]  # JSON-ready; the store assigns "id"
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int  # seconds until the window ends
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+
+
+def decide(start: float, used: int, now: float, limit: int, window: float) -> tuple[float, int, RateDecision]:
+    """The fixed-window rule every store applies: a window opens at its first request."""
+    if now >= start + window:
+        start, used = now, 0
+    allowed = used < limit
+    if allowed:
+        used += 1
+    reset = max(1, math.ceil(start + window - now))
+    return start, used, RateDecision(allowed, limit, max(0, limit - used), reset)
+
+
+@dataclass(frozen=True)
+class Control:
+    """Runtime choices made through the admin API: scenarios for everyone, per Brand-URL or per
+    Auth-Key, and expectation rules (kept as their JSON source; each process compiles them)."""
+
+    everyone: str | None = None
+    by_brand: dict[str, str] = field(default_factory=dict)
+    by_key: dict[str, str] = field(default_factory=dict)
+    expectations: tuple[dict[str, Any], ...] = ()
+
+    def choose(self, scenario: str | None, brand: str | None = None, key: str | None = None) -> Control:
+        """Make `scenario` active for one Auth-Key, one Brand-URL, or everyone; None undoes the choice."""
+        if not key and not brand:
+            return replace(self, everyone=scenario)
+        chosen = dict(self.by_key if key else self.by_brand)
+        if scenario is None:
+            chosen.pop(key or brand or "", None)
+        else:
+            chosen[key or brand or ""] = scenario
+        return replace(self, by_key=chosen) if key else replace(self, by_brand=chosen)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "everyone": self.everyone,
+            "by_brand": self.by_brand,
+            "by_key": self.by_key,
+            "expectations": list(self.expectations),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Control:
+        return cls(data["everyone"], data["by_brand"], data["by_key"], tuple(data["expectations"]))
+
+
+class Store(Protocol):
+    url: str
+    journal_size: int  # 0: no journal
+
+    def next_count(self, key: str) -> int:
+        """1 on the first call for `key`, then 2, 3, ..."""
+
+    def hit(self, key: str, limit: int, window: float) -> RateDecision:
+        """Count one request in `key`'s fixed window; allowed while within `limit`."""
+
+    def get(self, collection: str, partition: str, item_id: str) -> dict[str, Any] | None: ...
+
+    def put(
+        self, collection: str, partition: str, item_id: str, item: dict[str, Any], exclusive: Iterable[str] = ()
+    ) -> None:
+        """Store `item`; an `exclusive` flag it sets true is cleared on the partition's other items."""
+
+    def dump(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every stored item: collection -> partition -> id -> item."""
+
+    def reset(self) -> None:
+        """Forget counters, windows and stored items (not the journal or runtime choices)."""
+
+    def record(self, entry: JournalRecord) -> None:
+        """Append to the journal, which keeps only the newest `journal_size` entries."""
+
+    def journal(self) -> list[JournalRecord]:
+        """The journal, oldest first, each entry with its "id"."""
+
+    def clear_journal(self) -> None: ...
+
+    def control(self) -> Control:
+        """The current runtime choices; called on every request, so cheap when nothing changed."""
+
+    def change_control(self, change: Any) -> Control:
+        """Apply `change(Control) -> Control` atomically; returns the new value."""
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str = "memory", journal_size: int = 1000) -> Store:
+    """A store from its URL: `memory`, `sqlite:///PATH` or `redis://HOST:PORT/DB`."""
+    if url == "memory":
+        from .memory import MemoryStore
+
+        return MemoryStore(journal_size=journal_size)
+    if url.startswith("sqlite://"):
+        from .sqlite import SqliteStore
+
+        return SqliteStore(url, journal_size=journal_size)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from .redis import RedisStore
+
+        return RedisStore(url, journal_size=journal_size)
+    raise ValueError(f"unknown state store {url!r}: use memory, sqlite:///PATH or redis://HOST:PORT/DB")

@@ -1,0 +1,97 @@
+"""State for one process: plain dicts behind one lock."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from . import Control, JournalRecord, RateDecision, decide
+
+
+class MemoryStore:
+    url = "memory"
+
+    def __init__(self, clock: Callable[[], float] = time.time, journal_size: int = 1000) -> None:
+        self.journal_size = journal_size
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._counters: dict[str, int] = {}
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._resources: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self._journal: deque[JournalRecord] = deque(maxlen=journal_size)
+        self._journal_ids = itertools.count(1)
+        self._control = Control()
+
+    def next_count(self, key: str) -> int:
+        with self._lock:
+            count = self._counters.get(key, 0) + 1
+            self._counters[key] = count
+            return count
+
+    def hit(self, key: str, limit: int, window: float) -> RateDecision:
+        with self._lock:
+            now = self._clock()
+            start, used = self._windows.get(key, (now, 0))
+            start, used, decision = decide(start, used, now, limit, window)
+            self._windows[key] = (start, used)
+            return decision
+
+    def get(self, collection: str, partition: str, item_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            item = self._resources.get((collection, partition), {}).get(item_id)
+            return copy.deepcopy(item) if item is not None else None
+
+    def put(
+        self, collection: str, partition: str, item_id: str, item: dict[str, Any], exclusive: Iterable[str] = ()
+    ) -> None:
+        with self._lock:
+            items = self._resources.setdefault((collection, partition), {})
+            for flag in exclusive:
+                if item.get(flag) is True:
+                    for other_id, other in items.items():
+                        if other_id != item_id and other.get(flag) is True:
+                            other[flag] = False
+            items[item_id] = copy.deepcopy(item)
+
+    def dump(self) -> dict[str, dict[str, dict[str, Any]]]:
+        with self._lock:
+            found: dict[str, dict[str, dict[str, Any]]] = {}
+            for (collection, partition), items in self._resources.items():
+                found.setdefault(collection, {})[partition] = copy.deepcopy(items)
+            return found
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counters.clear()
+            self._windows.clear()
+            self._resources.clear()
+
+    def record(self, entry: JournalRecord) -> None:
+        if self._journal.maxlen:
+            entry["id"] = next(self._journal_ids)  # atomic under the GIL
+            with self._lock:
+                self._journal.append(entry)
+
+    def journal(self) -> list[JournalRecord]:
+        with self._lock:  # copying a deque while another thread appends would fail
+            return list(self._journal)
+
+    def clear_journal(self) -> None:
+        with self._lock:
+            self._journal.clear()
+
+    def control(self) -> Control:
+        return self._control
+
+    def change_control(self, change: Callable[[Control], Control]) -> Control:
+        with self._lock:
+            self._control = change(self._control)
+            return self._control
+
+    def close(self) -> None:
+        pass
