@@ -132,7 +132,7 @@ def answer(exchange: Exchange) -> Response:
     if exchange.delay_seconds > 0:
         time.sleep(exchange.delay_seconds)
     if reply.fault is not None:
-        return _fault(reply, exchange.request.environ)
+        return _fault(exchange, reply)
     return render(reply)
 
 
@@ -161,11 +161,20 @@ def _connection(environ: WSGIEnvironment) -> socket.socket | None:
     return found if isinstance(found, socket.socket) else None
 
 
-def _fault(reply: Reply, environ: WSGIEnvironment) -> Response:
+def _fault(exchange: Exchange, reply: Reply) -> Response:
     """Break the connection on purpose: a reset, nothing at all, or silence until `hold` runs out.
-    The body raises before its first byte, so the server sends nothing and closes."""
+    The body raises before its first byte, so the server sends nothing and closes. A server that
+    hides the socket (granian, a test client) cannot do that; it says so instead of answering."""
     if reply.fault == "timeout":
         time.sleep(reply.hold_seconds)
+    connection = _connection(exchange.request.environ)
+    if connection is None:
+        problem = Problem(
+            f"The fault {reply.fault!r} breaks the connection, which this server cannot do from the app; "
+            "serve without --workers for connection faults.",
+            code="FaultNotSupported",
+        )
+        return render(error_reply(exchange, 501, [problem]))
     return Response(
-        broken_body(reply.fault or "empty-response", _connection(environ)), status=reply.status, direct_passthrough=True
+        broken_body(reply.fault or "empty-response", connection), status=reply.status, direct_passthrough=True
     )

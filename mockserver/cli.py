@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import re
 import socket
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -21,6 +24,7 @@ from .reload import Reloader
 from .serving import make_mock_server
 from .spec import load_spec
 from .state import MockState
+from .store import Store, open_store
 
 EXIT_DRIFT = 1  # `check` found problems
 EXIT_USAGE = 2  # the command cannot run: bad files, busy port, bad options
@@ -136,6 +140,20 @@ def main() -> None:
 @click.option(
     "--reload/--no-reload", default=True, show_default=True, help="Apply edits to the spec and scenarios while serving."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Serve with N processes on the production server (granian). Without it: one process.",
+)
+@click.option(
+    "--state",
+    "state_url",
+    default=None,
+    metavar="URL",
+    help="Where counters, windows, items, the journal and runtime choices live: memory (one process), "
+    "sqlite:///PATH (default with --workers: a temporary file), redis://HOST:PORT/DB (several instances).",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(
     spec: Path,
@@ -148,6 +166,8 @@ def serve(
     journal_size: int,
     cors_origins: tuple[str, ...],
     reload: bool,
+    workers: int | None,
+    state_url: str | None,
     quiet: bool,
 ) -> None:
     """Serve the mock until interrupted.
@@ -157,6 +177,8 @@ def serve(
       mockserver serve
       mockserver serve --port 4010 --scenario forbidden
       mockserver serve --spec api/openapi.yaml --scenarios api/scenarios --host 0.0.0.0
+      mockserver serve --workers 2 --quiet                       # load tests: 2 processes, shared state
+      mockserver serve --workers 2 --state redis://10.0.0.5:6379/0   # one of several instances
       curl -i -X POST http://127.0.0.1:8080/api/v1/app-integrations/smtp \\
            -H 'Auth-Key: my-key' -H 'Brand-URL: your-domain.com' -H 'X-Mock-Scenario: forbidden'
     """
@@ -166,28 +188,68 @@ def serve(
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     config = _load_or_exit(spec, scenarios_dir, scenario, max_body_size)
     origins = () if cors_origins == ("none",) else cors_origins
-    state = MockState(config, journal_size)
-    app = create_app(config=config, cors_origins=origins, state=state)
-    if reload:
-        Reloader(state, lambda: load_config(spec, scenarios_dir, scenario, max_body_size), spec, scenarios_dir).start()
-    listener = _listen_or_exit(host, port)
-    server = make_mock_server(host, listener.getsockname()[1], app, request_timeout, fd=listener.fileno())
-    bound_host, bound_port = str(server.host), server.port
-    url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-    operations = len(config.spec.operations)
-    click.echo(
-        f"mockserver: serving {spec} ({operations} operation{'s' * (operations != 1)}, "
-        f"scenarios: {config.scenario_names()}; active: {config.default_scenario.name}) "
-        f"at http://{url_host}:{bound_port}",
-        nl=True,
-    )
-    sys.stdout.flush()
+    with _shared_state_url(state_url, workers) as url:
+        state = MockState(config, store=_open_store_or_exit(url, journal_size))
+        app = create_app(config=config, cors_origins=origins, state=state)
+        reloader = (
+            Reloader(state, lambda: load_config(spec, scenarios_dir, scenario, max_body_size), spec, scenarios_dir)
+            if reload
+            else None
+        )
+        listener = _listen_or_exit(host, port)
+        bound_host, bound_port = str(listener.getsockname()[0]), int(listener.getsockname()[1])
+        url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+        operations = len(config.spec.operations)
+
+        def announce() -> None:
+            click.echo(
+                f"mockserver: serving {spec} ({operations} operation{'s' * (operations != 1)}, "
+                f"scenarios: {config.scenario_names()}; active: {config.default_scenario.name}"
+                f"{f'; {workers} workers, state {url}' if workers else ''}) at http://{url_host}:{bound_port}",
+                nl=True,
+            )
+            sys.stdout.flush()
+
+        if workers:
+            from .workers import serve_with_workers
+
+            listener.close()  # it proved the port free; granian binds it in every worker
+            with contextlib.suppress(KeyboardInterrupt):
+                serve_with_workers(
+                    app, host, bound_port, workers, request_timeout, announce, reloader.start if reloader else None
+                )
+            return
+        if reloader:
+            reloader.start()
+        server = make_mock_server(host, bound_port, app, request_timeout, fd=listener.fileno())
+        announce()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+
+
+@contextlib.contextmanager
+def _shared_state_url(url: str | None, workers: int | None) -> Iterator[str]:
+    """The store URL to serve with; several workers without one share a temporary SQLite file."""
+    if url == "memory" and workers:
+        click.echo("error: --state memory keeps state in one process; with --workers use sqlite:// or redis://")
+        sys.exit(EXIT_USAGE)
+    if url or not workers:
+        yield url or "memory"
+        return
+    with tempfile.TemporaryDirectory(prefix="mockserver-") as directory:
+        yield f"sqlite://{Path(directory) / 'state.db'}"
+
+
+def _open_store_or_exit(url: str, journal_size: int) -> Store:
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+        return open_store(url, journal_size)
+    except Exception as exc:  # a bad URL, an unreachable Redis, an unwritable file: one line, exit 2
+        click.echo(f"error: --state {url}: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 @main.command()

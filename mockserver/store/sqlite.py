@@ -1,11 +1,20 @@
 """State shared by the worker processes of one machine, in one SQLite file (WAL mode).
 
 Each process and thread opens its own connection on first use, so a store built before the
-server forks its workers is safe to use in every one of them. Writes that read first run in
-`BEGIN IMMEDIATE` transactions, which SQLite serializes across processes."""
+server forks its workers is safe to use in every one of them. Every write is a `BEGIN IMMEDIATE`
+transaction taken under an exclusive flock on a lock file beside the database: SQLite's own
+busy handler waits by sleeping (1 ms and up), which halved throughput with two workers writing
+the journal; a flock waiter is woken by the kernel the moment the lock is free.
+
+The journal is written in batches: a transaction per request from each of two workers measured
+300 us per request against 180 us without (the writers evict each other's page cache). Each
+process buffers its entries and a flusher thread writes them every 10 ms; a journal read first
+waits until every live process has flushed past the moment the read began, so it still sees
+every request answered before it."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -25,10 +34,14 @@ CREATE TABLE IF NOT EXISTS windows (key TEXT PRIMARY KEY, start REAL NOT NULL, u
 CREATE TABLE IF NOT EXISTS items (
     collection TEXT NOT NULL, partition TEXT NOT NULL, id TEXT NOT NULL, item BLOB NOT NULL,
     PRIMARY KEY (collection, partition, id));
-CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, entry BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, entry BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_by_time ON journal (time);
+CREATE TABLE IF NOT EXISTS flushers (writer TEXT PRIMARY KEY, pid INTEGER NOT NULL, flushed REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS control (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL);
 """
-TRIM_EVERY = 64  # journal inserts between trims to `journal_size`
+FLUSH_INTERVAL = 0.01  # seconds between journal flushes of one process
+FLUSH_WAIT = 2.0  # a journal read waits at most this long for the other processes' flushes
 
 
 class SqliteStore:
@@ -38,7 +51,11 @@ class SqliteStore:
         self.journal_size = journal_size
         self._clock = clock
         self._local = threading.local()
-        self._inserts = 0
+        self._pending: list[tuple[float, bytes]] = []
+        self._pending_lock = threading.Lock()
+        self._flusher_pid = 0
+        self._writer = ""
+        self._untrimmed = 0
         self._control: tuple[bytes, Control] = (b"", Control())  # one tuple: threads see both or neither
         db = self._db()
         db.executescript(SCHEMA)  # each statement is idempotent, so workers may race here
@@ -50,29 +67,31 @@ class SqliteStore:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")  # a mock's state need not survive a power cut
+            # One descriptor per thread: flock excludes other descriptors, not this one.
+            self._local.lock = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._local.db, self._local.pid = db, os.getpid()
         return db
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
+        lock = self._local.lock
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
     def next_count(self, key: str) -> int:
-        row = (
-            self._db()
-            .execute(
-                "INSERT INTO counters VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1 RETURNING n",
-                (key,),
-            )
-            .fetchone()
-        )
+        with self._transaction() as db:
+            sql = "INSERT INTO counters VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1 RETURNING n"
+            row = db.execute(sql, (key,)).fetchone()
         return int(row[0])
 
     def hit(self, key: str, limit: int, window: float) -> RateDecision:
@@ -135,22 +154,75 @@ class SqliteStore:
     def record(self, entry: JournalRecord) -> None:
         if not self.journal_size:
             return
-        db = self._db()
-        db.execute("INSERT INTO journal (entry) VALUES (?)", (orjson.dumps(entry),))
-        self._inserts += 1
-        if self._inserts % TRIM_EVERY == 0:  # bounded: memory and disk stay flat
-            db.execute("DELETE FROM journal WHERE id <= (SELECT max(id) FROM journal) - ?", (self.journal_size,))
+        if self._flusher_pid != os.getpid():
+            self._start_flusher()
+        item = (entry.setdefault("time", time.time()), orjson.dumps(entry))
+        with self._pending_lock:
+            self._pending.append(item)
+
+    def _start_flusher(self) -> None:
+        """Once per process: announce this process as a journal writer, then flush every 10 ms."""
+        with self._pending_lock:
+            if self._flusher_pid == os.getpid():
+                return
+            self._flusher_pid = os.getpid()
+            self._writer = f"{os.getpid()}-{id(self)}"
+            self._pending = []  # a forked child does not own its parent's buffer
+        with self._transaction() as db:  # registered before its first entry, so readers wait for it
+            db.execute("INSERT OR REPLACE INTO flushers VALUES (?, ?, 0)", (self._writer, os.getpid()))
+        threading.Thread(target=self._flush_forever, name="mockserver-journal", daemon=True).start()
+
+    def _flush_forever(self) -> None:
+        while True:
+            time.sleep(FLUSH_INTERVAL)
+            try:
+                self._flush()
+            except sqlite3.Error:  # e.g. the file was removed at shutdown; the next tick retries
+                continue
+
+    def _flush(self) -> None:
+        flushed_until = time.time()
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        with self._transaction() as db:
+            cleared = db.execute("SELECT value FROM meta WHERE key = 'cleared'").fetchone()
+            floor = cleared[0] if cleared else 0.0
+            db.executemany("INSERT INTO journal (time, entry) VALUES (?, ?)", [e for e in batch if e[0] >= floor])
+            db.execute("INSERT OR REPLACE INTO flushers VALUES (?, ?, ?)", (self._writer, os.getpid(), flushed_until))
+            self._untrimmed += len(batch)
+            if self._untrimmed > max(64, self.journal_size // 10):  # bounded: memory and disk stay flat
+                self._untrimmed = 0
+                db.execute(
+                    "DELETE FROM journal WHERE time < (SELECT time FROM journal ORDER BY time DESC LIMIT 1 OFFSET ?)",
+                    (self.journal_size - 1,),
+                )
+
+    def _wait_for_flushes(self, since: float) -> None:
+        """Until every live writer has flushed what it answered before `since`."""
+        mine = self._writer if self._flusher_pid == os.getpid() else ""
+        if mine:
+            self._flush()
+        deadline = time.monotonic() + FLUSH_WAIT
+        while time.monotonic() < deadline:
+            rows = self._db().execute("SELECT writer, pid FROM flushers WHERE flushed < ?", (since,)).fetchall()
+            if not [writer for writer, pid in rows if writer != mine and _alive(pid)]:
+                return
+            time.sleep(FLUSH_INTERVAL / 2)
 
     def journal(self) -> list[JournalRecord]:
+        self._wait_for_flushes(time.time())
         rows = (
             self._db()
-            .execute("SELECT id, entry FROM journal ORDER BY id DESC LIMIT ?", (self.journal_size,))
+            .execute("SELECT id, entry FROM journal ORDER BY time DESC, id DESC LIMIT ?", (self.journal_size,))
             .fetchall()
         )
         return [{**orjson.loads(blob), "id": entry_id} for entry_id, blob in reversed(rows)]
 
     def clear_journal(self) -> None:
-        self._db().execute("DELETE FROM journal")
+        """Entries answered before now are dropped, also those still buffered in other processes."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('cleared', ?)", (time.time(),))
+            db.execute("DELETE FROM journal")
 
     def control(self) -> Control:
         row = self._db().execute("SELECT data FROM control WHERE id = 1").fetchone()
@@ -171,4 +243,15 @@ class SqliteStore:
         db = getattr(self._local, "db", None)
         if db is not None:
             db.close()
+            os.close(self._local.lock)
             self._local.db = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
