@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import logging
 import re
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -186,16 +187,13 @@ def serve(
         level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    config = _load_or_exit(spec, scenarios_dir, scenario, max_body_size)
+    load = functools.partial(load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True)
+    config = _load_or_exit(load)
     origins = () if cors_origins == ("none",) else cors_origins
     with _shared_state_url(state_url, workers) as url:
         state = MockState(config, store=_open_store_or_exit(url, journal_size))
         app = create_app(config=config, cors_origins=origins, state=state)
-        reloader = (
-            Reloader(state, lambda: load_config(spec, scenarios_dir, scenario, max_body_size), spec, scenarios_dir)
-            if reload
-            else None
-        )
+        reloader = Reloader(state, load, spec, scenarios_dir) if reload else None
         listener = _listen_or_exit(host, port)
         bound_host, bound_port = str(listener.getsockname()[0]), int(listener.getsockname()[1])
         url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -290,9 +288,9 @@ def check(spec: Path, scenarios_dir: Path) -> None:
     click.echo("\nok: the spec, its examples and every scenario agree; every documented status is produced")
 
 
-def _load_or_exit(spec: Path, scenarios_dir: Path, scenario: str | None, max_body_size: int) -> MockConfig:
+def _load_or_exit(load: Callable[[], MockConfig]) -> MockConfig:
     try:
-        return load_config(spec, scenarios_dir, scenario, max_body_size)
+        return load()
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)

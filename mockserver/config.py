@@ -30,9 +30,10 @@ def load_config(
     scenarios_dir: Path | str = "scenarios",
     scenario: str | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    remember_valid: bool = False,
 ) -> MockConfig:
     """Load the spec and every scenario; raises ConfigError listing every problem found."""
-    spec = load_spec(Path(spec_path))
+    spec = load_spec(Path(spec_path), remember_valid)
     scenarios = load_scenarios(Path(scenarios_dir), spec)
     name = scenario or DEFAULT_SCENARIO
     if name not in scenarios:

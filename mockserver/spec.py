@@ -6,7 +6,10 @@ response schemas (as ready validators), examples and the canned responses built 
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -429,15 +432,20 @@ def is_json(media_type: str) -> bool:
     return base == JSON_MEDIA_TYPE or base.endswith("+json")
 
 
-def load_spec(path: Path) -> Spec:
-    """Load and validate an OpenAPI 3.x document; every problem found raises one ConfigError."""
+def load_spec(path: Path, remember_valid: bool = False) -> Spec:
+    """Load and validate an OpenAPI 3.x document; every problem found raises one ConfigError.
+
+    `remember_valid` (serve) skips openapi-spec-validator for a document it already passed, by
+    content hash: the validator is a third of start-up. `check` (the CI gate) always runs it."""
     document = load_yaml(path)
     if not isinstance(document.data, dict):
         raise ConfigError([ConfigProblem(path, "an OpenAPI document must be a mapping", 1)])
     version = str(document.data.get("openapi", ""))
     if not version.startswith("3."):
         raise ConfigError([document.problem(("openapi",), f"OpenAPI 3.x is required, found {version or 'none'!r}")])
-    structural = list(_dangling_refs(document, document.data, ())) or list(_structural_problems(document))
+    structural = list(_dangling_refs(document, document.data, ())) or list(
+        _structural_problems(document, remember_valid)
+    )
     if structural:
         raise ConfigError(structural)
     if version.startswith("3.0"):
@@ -508,12 +516,31 @@ def _dangling_refs(document: YamlDocument, node: Any, path: JsonPath) -> Iterato
             yield from _dangling_refs(document, value, (*path, index))
 
 
-def _structural_problems(document: YamlDocument) -> Iterator[ConfigProblem]:
+def _valid_marker(document: YamlDocument) -> Path:
+    """A file whose existence says: this exact document passed this validator version."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(orjson.dumps(document.data, option=orjson.OPT_SORT_KEYS))
+    digest.update(version("openapi-spec-validator").encode())
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "mockserver" / "valid-specs" / digest.hexdigest()
+
+
+def _structural_problems(document: YamlDocument, remember_valid: bool = False) -> Iterator[ConfigProblem]:
+    marker = _valid_marker(document) if remember_valid else None
+    if marker is not None and marker.exists():
+        return
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     version = str(document.data["openapi"])
     validator_class = OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator
+    found = False
     for error in validator_class(document.data).iter_errors():
+        found = True
         path = tuple(getattr(error, "absolute_path", ()) or ())
         message = str(getattr(error, "message", error)).splitlines()[0]
         yield ConfigProblem(document.path, message, document.line_of(path), format_field(path))
+    if marker is not None and not found:
+        with contextlib.suppress(OSError):  # a read-only home only costs the next start-up
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()

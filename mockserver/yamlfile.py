@@ -31,6 +31,9 @@ class YamlDocument:
         return ConfigProblem(self.path, reason, self.line_of(path), format_field(path))
 
 
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # LibYAML: ~5x faster, same nodes and marks
+
+
 def load_yaml(path: Path) -> YamlDocument:
     """Parse `path` safely; any failure becomes a ConfigError naming file and line."""
     try:
@@ -47,7 +50,7 @@ def load_yaml(path: Path) -> YamlDocument:
 
 
 def parse_yaml(text: str, path: Path) -> YamlDocument:
-    loader = yaml.SafeLoader(text)
+    loader = Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -114,3 +114,34 @@ def test_spec_catches_real_breakage(config: MockConfig, change: Any, field: str)
     body = created.example
     change(body)
     assert [v.field for v in created.violations(body)] == [field]
+
+
+def test_serve_skips_the_structural_validator_only_for_a_document_that_passed_it(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import openapi_spec_validator
+
+    from mockserver.errors import ConfigError
+    from mockserver.spec import load_spec
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    load_spec(SPEC, remember_valid=True)
+    assert len(list((tmp_path / "cache" / "mockserver" / "valid-specs").iterdir())) == 1
+
+    calls = []
+    original = openapi_spec_validator.OpenAPIV31SpecValidator
+    monkeypatch.setattr(
+        openapi_spec_validator, "OpenAPIV31SpecValidator", lambda data: calls.append(1) or original(data)
+    )
+    load_spec(SPEC, remember_valid=True)
+    assert calls == []  # remembered
+    load_spec(SPEC)
+    assert calls == [1]  # `check` always validates
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(SPEC.read_text().replace("openapi: 3.1.0", "openapi: 3.1.0\nwebhooks: 7", 1))
+    with pytest.raises(ConfigError, match="webhooks"):
+        load_spec(broken, remember_valid=True)
+    with pytest.raises(ConfigError, match="webhooks"):  # a failure is never remembered
+        load_spec(broken, remember_valid=True)
+    assert len(list((tmp_path / "cache" / "mockserver" / "valid-specs").iterdir())) == 1
