@@ -5,17 +5,21 @@
     python3 bench/run.py --duration 3    # a quick look
 
 What it measures, each with wrk against the docs' sample POST on loopback:
-- the ceiling: nginx answering the same route with a static 201 body (no application code);
-- the mock as `mockserver serve` runs by default (full validation, scenario engine, journal on);
-- the cost of growth: 1, 10 and 100 scenarios loaded; a journal of 0 and 100,000 entries;
-plus start-up time to the first 201 and the mock's resident memory after the load.
-wrk and nginx are installed with apt-get when missing (root, Debian). Results go to
+- the ceiling: nginx (2 worker processes) answering the same route with a static 201 body;
+- production mode, `mockserver serve --workers 2` (full validation, scenario engine, journal on,
+  state shared in SQLite), and the same with the state in Redis;
+- the default single-process `mockserver serve`, for comparison;
+- the cost of growth, in production mode: 1, 10 and 100 scenarios loaded; a journal of 0 and of
+  100,000 entries (pre-filled before the run);
+plus start-up time to the first 201 and resident memory (the busiest worker, and the main process).
+wrk, nginx and redis-server are installed with apt-get when missing (root, Debian). Results go to
 bench/results/latest.json and bench/results/latest.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -27,6 +31,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +52,10 @@ STATIC_201 = (
 
 
 def ensure_tools() -> None:
-    missing = [name for name, package in (("wrk", "wrk"), ("nginx", "nginx-light")) if not shutil.which(name)]
-    if not missing:
+    tools = {"wrk": "wrk", "nginx": "nginx-light", "redis-server": "redis-server"}
+    packages = [package for name, package in tools.items() if not shutil.which(name)]
+    if not packages:
         return
-    packages = ["wrk" if name == "wrk" else "nginx-light" for name in missing]
     print(f"installing {', '.join(packages)} with apt-get ...", flush=True)
     subprocess.run(["apt-get", "update", "-qq"], check=True)
     subprocess.run(
@@ -117,6 +122,49 @@ def rss_mb(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
+def worker_pids(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in children.read_text().split()] if children.exists() else []
+
+
+def prefill_journal(state_url: str, entries: int) -> None:
+    """Fill a SQLite state file's journal with `entries` realistic entries before the server starts."""
+    from mockserver.store import open_store
+
+    store = open_store(state_url, journal_size=entries)
+    entry = {
+        "method": "POST",
+        "path": PATH,
+        "query": "",
+        "headers": {**HEADERS, "Auth-Key": "***"},
+        "body": json.loads(BODY),
+        "operation": "createSmtpIntegration",
+        "scenario": "success",
+        "rule": "respond",
+        "status": 201,
+        "errors": [],
+        "elapsed_ms": 0.2,
+    }
+    for _ in range(entries):
+        store.record({**entry, "time": time.time()})
+    store._flush()  # type: ignore[attr-defined]
+    store.close()
+
+
+@contextlib.contextmanager
+def redis_url() -> Iterator[str]:
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-redis-") as workdir:
+        command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", workdir]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        try:
+            time.sleep(0.3)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
 def run_nginx(duration: int, connections: int, threads: int) -> dict[str, Any]:
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="bench-nginx-"))
@@ -144,6 +192,9 @@ http {{
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+PRODUCTION = ["--workers", "2"]
 
 
 def run_mock(
@@ -174,7 +225,15 @@ def run_mock(
         startup = wait_for_201(url, started)
         wrk(url, 2, connections, threads)  # warm-up
         result = wrk(url, duration, connections, threads)
-        result.update(label=label, startup_s=round(startup, 3), rss_mb=round(rss_mb(process.pid), 1))
+        workers = worker_pids(process.pid)
+        result.update(
+            label=label,
+            command=" ".join(["mockserver", *command[3:]]),
+            startup_s=round(startup, 3),
+            rss_mb=round(max(rss_mb(pid) for pid in workers or [process.pid]), 1),  # per serving process
+            main_rss_mb=round(rss_mb(process.pid), 1),
+            processes=1 + len(workers),
+        )
         return result
     finally:
         process.terminate()
@@ -200,15 +259,16 @@ def markdown(report: dict[str, Any]) -> str:
         f"Machine: {report['machine']}. Load: wrk -t{report['threads']} -c{report['connections']}, "
         f"{report['duration_s']} s per row, the docs' sample POST, loopback.",
         "",
-        "| server | req/s | of ceiling | p50 ms | p99 ms | errors | start-up to 201 | RSS MB |",
+        "| server | req/s | of ceiling | p50 ms | p99 ms | errors | start-up to 201 | RSS MB per worker (main) |",
         "|---|---|---|---|---|---|---|---|",
         f"| nginx static 201 (ceiling) | {ceiling:,.0f} | 100% | {report['ceiling']['p50_ms']:.2f} | "
         f"{report['ceiling']['p99_ms']:.2f} | {report['ceiling']['errors']} | - | - |",
     ]
     for row in report["mock"]:
+        memory = f"{row['rss_mb']:.0f}" + (f" ({row['main_rss_mb']:.0f})" if row["processes"] > 1 else "")
         lines.append(
             f"| {row['label']} | {row['rps']:,.0f} | {row['rps'] / ceiling:.1%} | {row['p50_ms']:.2f} | "
-            f"{row['p99_ms']:.2f} | {row['errors']} | {row['startup_s']:.2f} s | {row['rss_mb']:.0f} |"
+            f"{row['p99_ms']:.2f} | {row['errors']} | {row['startup_s']:.2f} s | {memory} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -229,13 +289,25 @@ def main() -> int:
         "connections": c,
         "threads": t,
         "ceiling": run_nginx(d, c, t),
-        "mock": [run_mock("mockserver serve (default)", d, c, t)],
+        "mock": [run_mock("serve --workers 2 (production)", d, c, t, extra=PRODUCTION)],
     }
+    with redis_url() as url:
+        report["mock"].append(
+            run_mock("serve --workers 2, state in Redis", d, c, t, extra=[*PRODUCTION, "--state", url])
+        )
+    report["mock"].append(run_mock("serve (default, 1 process)", d, c, t))
     if not args.no_growth:
         for count in (1, 10, 100):
-            report["mock"].append(run_mock(f"{count} scenario(s) loaded", d, c, t, scenarios=scenario_dir(count)))
-        for size in (0, 100_000):
-            report["mock"].append(run_mock(f"journal size {size:,}", d, c, t, extra=["--journal-size", str(size)]))
+            label = f"production, {count} scenario(s) loaded"
+            report["mock"].append(run_mock(label, d, c, t, scenarios=scenario_dir(count), extra=PRODUCTION))
+        report["mock"].append(
+            run_mock("production, journal off (size 0)", d, c, t, extra=[*PRODUCTION, "--journal-size", "0"])
+        )
+        with tempfile.TemporaryDirectory(prefix="bench-journal-") as workdir:
+            state = f"sqlite://{workdir}/state.db"
+            prefill_journal(state, 100_000)
+            extra = [*PRODUCTION, "--journal-size", "100000", "--state", state]
+            report["mock"].append(run_mock("production, journal holding 100,000 entries", d, c, t, extra=extra))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "latest.md").write_text(markdown(report))
