@@ -3,10 +3,12 @@ other request to the pipeline."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import time
 from collections.abc import Sequence
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,13 +106,41 @@ class FastLane:
             return self.flask_wsgi(environ, start_response)
         exchange = Exchange(Request(environ), self.state)
         try:
-            response = answer(exchange)
+            reply = answer(exchange)
+            if isinstance(reply, Reply):
+                return self.send(reply, environ, start_response)
+            response = reply
         except HTTPException as exc:
             response = _http_error(exchange, exc)
         except Exception:
             response = _unexpected(exchange)
         response.headers.update(self.cors_headers)
         return response(environ, start_response)
+
+    def send(self, reply: Reply, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        """What werkzeug's Response would send, without building one (a fifth of the request's cost)."""
+        headers = [*reply.headers.items(), *self.cors_headers.items()]
+        if reply.status == 204 or (reply.body is None and reply.payload is None):
+            headers = [(k, v) for k, v in headers if k.lower() != "content-type"]  # no body, so no type
+            payload = b""
+        else:
+            payload = reply.payload if reply.payload is not None else orjson.dumps(reply.body)
+            if not any(k.lower() == "content-type" for k in reply.headers):
+                headers.append(("Content-Type", JSON))
+        headers.append(("Content-Length", str(len(payload))))
+        for name, value in headers:
+            if "\n" in value or "\r" in value:  # a template must not be able to split the response
+                raise ValueError(f"header {name} contains a line break")
+        start_response(_status_line(reply.status), headers)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" or reply.status == 204 else [payload]
+
+
+@functools.cache
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} UNKNOWN"
 
 
 def mock_state(app: Flask) -> MockState:
@@ -123,17 +153,18 @@ def _exchange() -> Exchange:
 
 
 def _serve(_path: str = "") -> Response:
-    return answer(_exchange())
+    reply = answer(_exchange())
+    return render(reply) if isinstance(reply, Reply) else reply
 
 
-def answer(exchange: Exchange) -> Response:
-    """Run the pipeline and turn its reply into a response (or a broken connection)."""
+def answer(exchange: Exchange) -> Reply | Response:
+    """Run the pipeline: a reply to send, or a response that breaks the connection (a fault)."""
     reply = handle(exchange)
     if exchange.delay_seconds > 0:
         time.sleep(exchange.delay_seconds)
     if reply.fault is not None:
         return _fault(exchange, reply)
-    return render(reply)
+    return reply
 
 
 def _http_error(exchange: Exchange, exc: HTTPException) -> Response:

@@ -5,6 +5,8 @@ hold across processes under concurrent load."""
 from __future__ import annotations
 
 import collections
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import cycle
@@ -13,7 +15,7 @@ import pytest
 import requests
 
 from tests.conftest import HEADERS, SMTP_PATH, LiveServer, valid_body
-from tests.services import redis_server
+from tests.services import free_port, redis_server
 
 Post = Callable[..., requests.Response]
 
@@ -116,39 +118,31 @@ def test_stored_items_are_shared(urls: list[str]) -> None:
 def test_connection_faults_say_they_need_one_process(live_server: Callable[..., LiveServer]) -> None:
     server = live_server("--workers", "2", "--quiet")
     headers = {**HEADERS, "X-Mock-Scenario": "flaky-network"}
-    statuses = [
-        requests.post(server.url + SMTP_PATH, json=valid_body(), headers=headers, timeout=10) for _ in range(8)
-    ]
+    statuses = [requests.post(server.url + SMTP_PATH, json=valid_body(), headers=headers, timeout=10) for _ in range(8)]
     faults = [r for r in statuses if r.status_code == 501]
     assert faults and all(r.json()["errors"][0]["code"] == "FaultNotSupported" for r in faults)
     assert {r.status_code for r in statuses} <= {201, 501}
 
 
-def test_memory_state_is_refused_with_workers(live_server: Callable[..., LiveServer]) -> None:
-    import subprocess
-    import sys
-
+def test_memory_state_is_refused_with_workers() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mockserver", "serve", "--workers", "2", "--state", "memory", "--port", "0"],
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "--state memory keeps state in one process" in result.stdout + result.stderr
 
 
 def test_an_unreachable_redis_is_one_line_and_exit_2() -> None:
-    import subprocess
-    import sys
-
-    from tests.services import free_port
-
     result = subprocess.run(
         [sys.executable, "-m", "mockserver", "serve", "--state", f"redis://127.0.0.1:{free_port()}/0", "--port", "0"],
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: --state redis://127.0.0.1:")
