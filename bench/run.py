@@ -224,14 +224,16 @@ def run_mock(
         url = f"http://127.0.0.1:{port}"
         startup = wait_for_201(url, started)
         wrk(url, 2, connections, threads)  # warm-up
-        result = wrk(url, duration, connections, threads)
         workers = worker_pids(process.pid)
+        warm = sum(rss_mb(pid) for pid in [process.pid, *workers])
+        result = wrk(url, duration, connections, threads)
         result.update(
             label=label,
             command=" ".join(["mockserver", *command[3:]]),
             startup_s=round(startup, 3),
             rss_mb=round(max(rss_mb(pid) for pid in workers or [process.pid]), 1),  # per serving process
             main_rss_mb=round(rss_mb(process.pid), 1),
+            rss_growth_mb=round(sum(rss_mb(pid) for pid in [process.pid, *workers]) - warm, 1),  # all processes
             processes=1 + len(workers),
         )
         return result
@@ -259,16 +261,18 @@ def markdown(report: dict[str, Any]) -> str:
         f"Machine: {report['machine']}. Load: wrk -t{report['threads']} -c{report['connections']}, "
         f"{report['duration_s']} s per row, the docs' sample POST, loopback.",
         "",
-        "| server | req/s | of ceiling | p50 ms | p99 ms | errors | start-up to 201 | RSS MB per worker (main) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| server | req/s | of ceiling | p50 ms | p99 ms | errors | start-up to 201 | RSS MB per worker (main) "
+        "| RSS growth during the run |",
+        "|---|---|---|---|---|---|---|---|---|",
         f"| nginx static 201 (ceiling) | {ceiling:,.0f} | 100% | {report['ceiling']['p50_ms']:.2f} | "
-        f"{report['ceiling']['p99_ms']:.2f} | {report['ceiling']['errors']} | - | - |",
+        f"{report['ceiling']['p99_ms']:.2f} | {report['ceiling']['errors']} | - | - | - |",
     ]
     for row in report["mock"]:
         memory = f"{row['rss_mb']:.0f}" + (f" ({row['main_rss_mb']:.0f})" if row["processes"] > 1 else "")
         lines.append(
             f"| {row['label']} | {row['rps']:,.0f} | {row['rps'] / ceiling:.1%} | {row['p50_ms']:.2f} | "
-            f"{row['p99_ms']:.2f} | {row['errors']} | {row['startup_s']:.2f} s | {memory} |"
+            f"{row['p99_ms']:.2f} | {row['errors']} | {row['startup_s']:.2f} s | {memory} | "
+            f"{row['rss_growth_mb']:+.1f} MB |"
         )
     return "\n".join(lines) + "\n"
 

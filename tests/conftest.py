@@ -125,10 +125,12 @@ class LiveServer:
         return self.process.stderr.read()
 
 
-def start_server(*args: str, cwd: Path = ROOT, timeout: float = 20) -> LiveServer:
+def start_server(
+    *args: str, cwd: Path = ROOT, timeout: float = 20, env_extra: dict[str, str] | None = None
+) -> LiveServer:
     """`mockserver serve --port 0 ARGS`, waiting for the line that says where it listens."""
     command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", *args]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env_extra or {})}
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert process.stdout is not None
     deadline = time.monotonic() + timeout

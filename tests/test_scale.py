@@ -5,16 +5,19 @@ hold across processes under concurrent load."""
 from __future__ import annotations
 
 import collections
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import cycle
+from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import HEADERS, SMTP_PATH, LiveServer, valid_body
+from tests.conftest import HEADERS, ROOT, SMTP_PATH, LiveServer, start_server, valid_body
 from tests.services import free_port, redis_server
 
 Post = Callable[..., requests.Response]
@@ -147,3 +150,27 @@ def test_an_unreachable_redis_is_one_line_and_exit_2() -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: --state redis://127.0.0.1:")
     assert "Traceback" not in result.stderr
+
+
+def test_every_worker_applies_an_edit(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "openapi.yaml", tmp_path)
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    server = start_server("--workers", "2", "--quiet", cwd=tmp_path)
+    try:
+        headers = {**HEADERS, "X-Mock-Scenario": "forbidden"}
+        assert burst([server.url], 20, headers) == {403: 20}
+        (tmp_path / "scenarios" / "forbidden.yaml").write_text("rules:\n  - respond: {status: 429}\n")
+        deadline = time.monotonic() + 5
+        while burst([server.url], 20, headers) != {429: 20}:  # 20 new connections reach both workers
+            assert time.monotonic() < deadline, "not every worker reloaded within 5 s"
+            time.sleep(0.1)
+    finally:
+        server.stop()
+
+
+def test_workers_leave_no_state_file_behind(tmp_path: Path) -> None:
+    server = start_server("--workers", "2", "--quiet", cwd=ROOT, env_extra={"TMPDIR": str(tmp_path)})
+    assert burst([server.url], 5, HEADERS) == {201: 5}
+    assert list(tmp_path.glob("mockserver-*/state.db"))
+    server.stop()
+    assert not list(tmp_path.glob("mockserver-*"))
