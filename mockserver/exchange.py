@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request
 
 from .config import MockConfig
+from .ids import random_hex
 from .rules import MISSING, RequestView
 from .scenarios import Scenario
 from .spec import Canned, Operation, is_json
@@ -65,7 +65,7 @@ class Exchange:
     def correlation_id(self) -> str:
         """Made on first use: only error replies need one."""
         if self._correlation_id is None:
-            self._correlation_id = uuid.uuid4().hex
+            self._correlation_id = random_hex()
         return self._correlation_id
 
     def header(self, name: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from typing import Any
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .ids import random_id
+from .ids import random_id, random_uuid
 
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
 
@@ -27,7 +26,7 @@ _env = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=Tru
 
 
 GENERATORS: dict[str, Callable[..., Any]] = {
-    "uuid": lambda: str(uuid.uuid4()),
+    "uuid": random_uuid,
     "id": random_id,
     "now": lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     "timestamp": lambda: int(datetime.now(UTC).timestamp()),
