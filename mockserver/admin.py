@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from .dashboard import page
 from .errors import ConfigError
+from .rules import Rule
 from .scenarios import compile_expectation
 from .state import MockState, redact
 
@@ -32,6 +34,9 @@ def _json_body() -> dict[str, Any]:
 
 @admin.get("/")
 def index() -> Response:
+    """The dashboard for a browser; the list of endpoints for anything else."""
+    if request.accept_mimetypes.accept_html:
+        return page()
     return jsonify(
         {
             "endpoints": {
@@ -70,6 +75,7 @@ def scenarios() -> Response:
                     "description": s.description,
                     "source": str(s.source) if s.source else None,
                     "rules": [r.name for r in s.rules],
+                    "rule_details": [describe_rule(r) for r in s.rules],
                     "stateful": s.stateful,
                     "outside_contract": s.outside_contract,
                     "rate_limit": s.rate_limit.__dict__ if s.rate_limit else None,
@@ -80,6 +86,27 @@ def scenarios() -> Response:
             "reload_problems": state.reload_problems,
         }
     )
+
+
+def describe_rule(rule: Rule) -> dict[str, Any]:
+    """A rule in words, for people: when it matches and what it answers."""
+    match = rule.match
+    when = [f"operation {', '.join(sorted(match.operations))}"] if match.operations else []
+    when += [f"header {name}" for name, _ in match.headers] + [f"query {name}" for name, _ in match.query]
+    when += ["body " + ".".join(str(p) for p in path) for path, _ in match.body]
+    if match.valid_only:
+        when.append("after auth and validation")
+    answers = []
+    for answer in rule.answers:
+        if answer.passes:
+            answers.append("pass (the normal answer)")
+        elif answer.fault:
+            answers.append(f"fault {answer.fault}")
+        else:
+            statuses = sorted({c.status for c in answer.canned.values()})
+            answers.append(", ".join(str(s) for s in statuses) or "response")
+    sequence = {"key": rule.sequence_key, "then": rule.then} if rule.is_sequence else None
+    return {"name": rule.name, "when": when or ["every request"], "answers": answers, "sequence": sequence}
 
 
 @admin.put("/scenario")

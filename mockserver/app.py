@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request
 
 from .admin import admin
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
+from .dashboard import check_token, dashboard
 from .envelope import Problem, error_reply
 from .exchange import Exchange, Reply
 from .pipeline import handle
@@ -52,12 +53,17 @@ def create_app(
     journal_size: int = 1000,
     cors_origins: Sequence[str] = ("*",),
     state: MockState | None = None,
+    admin_token: str | None = None,
 ) -> Flask:
     """Build the mock for a spec and a scenario directory; raises ConfigError if either is broken."""
     config = config or load_config(spec, scenarios, scenario, max_body_size)
     app = Flask("mockserver")
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # bodies in the journal keep the client's order
     app.extensions["mockserver"] = state or MockState(config, journal_size)
     app.register_blueprint(admin)
+    app.register_blueprint(dashboard)
+    for blueprint in (admin, dashboard):
+        app.before_request_funcs.setdefault(blueprint.name, []).append(lambda: check_token(admin_token))
     if cors_origins:
         CORS(
             app,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import ipaddress
 import logging
 import re
 import socket
@@ -155,6 +156,13 @@ def main() -> None:
     help="Where counters, windows, items, the journal and runtime choices live: memory (one process), "
     "sqlite:///PATH (default with --workers: a temporary file), redis://HOST:PORT/DB (several instances).",
 )
+@click.option(
+    "--admin-token",
+    envvar="MOCKSERVER_ADMIN_TOKEN",
+    default=None,
+    help="Require this token for the dashboard and admin API under /__mock/ "
+    "(env MOCKSERVER_ADMIN_TOKEN; advised with a --host beyond loopback).",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(
     spec: Path,
@@ -169,6 +177,7 @@ def serve(
     reload: bool,
     workers: int | None,
     state_url: str | None,
+    admin_token: str | None,
     quiet: bool,
 ) -> None:
     """Serve the mock until interrupted.
@@ -192,7 +201,13 @@ def serve(
     origins = () if cors_origins == ("none",) else cors_origins
     with _shared_state_url(state_url, workers) as url:
         state = MockState(config, store=_open_store_or_exit(url, journal_size))
-        app = create_app(config=config, cors_origins=origins, state=state)
+        app = create_app(config=config, cors_origins=origins, state=state, admin_token=admin_token)
+        if not admin_token and not _is_loopback(host):
+            click.echo(
+                f"warning: bound to {host} without --admin-token: anyone who can reach this port can use the "
+                "dashboard and admin API at /__mock/",
+                err=True,
+            )
         reloader = Reloader(state, load, spec, scenarios_dir) if reload else None
         listener = _listen_or_exit(host, port)
         bound_host, bound_port = str(listener.getsockname()[0]), int(listener.getsockname()[1])
@@ -227,6 +242,15 @@ def serve(
             pass
         finally:
             server.server_close()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @contextlib.contextmanager

@@ -1,5 +1,5 @@
-"""Real services the tests need, started on free loopback ports. A missing `redis-server` is
-installed with apt-get (as the project's setup does on a fresh Debian machine)."""
+"""Real services the tests need, started on free loopback ports. A missing `redis-server` or
+`chromium` is installed with apt-get: the project's own setup on a fresh Debian machine."""
 
 from __future__ import annotations
 
@@ -19,22 +19,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def ensure_redis_server() -> str:
-    found = shutil.which("redis-server")
+def ensure_installed(command: str, package: str) -> str:
+    """The path of `command`, installing Debian's `package` first when it is missing."""
+    found = shutil.which(command)
     if found:
         return found
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise RuntimeError("redis-server is missing: install it (Debian: apt-get install redis-server)")
+        raise RuntimeError(f"{command} is missing: install it (Debian: apt-get install {package})")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], check=True, env=env)
-    return shutil.which("redis-server") or "redis-server"
+    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, env=env)
+    return shutil.which(command) or command
 
 
 @contextmanager
 def redis_server() -> Iterator[str]:
     """A throwaway redis-server (no persistence) on a free port; yields its URL."""
-    binary = ensure_redis_server()
+    binary = ensure_installed("redis-server", "redis-server")
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
         process = subprocess.Popen(

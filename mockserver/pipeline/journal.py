@@ -72,6 +72,8 @@ def record(exchange: Exchange, reply: Reply) -> None:
                 "scenario": scenario,
                 "rule": exchange.decided_by,
                 "status": reply.status,
+                "response": redact(reply.body) if reply.body is not None else None,
+                "response_headers": {k: REDACTED if is_secret(k) else v for k, v in reply.headers.items()},
                 "errors": list(errors) if isinstance(errors, list) else [],
                 "elapsed_ms": round(elapsed_ms, 3),
             }

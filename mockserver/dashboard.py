@@ -1,0 +1,192 @@
+"""The dashboard at /__mock/: a page for people, built on the admin API. Its assets ship in the
+package (mockserver/ui/, no CDN, no build step), so it works offline. This module serves them,
+digests the spec for the API docs view, and guards /__mock/ with the optional admin token."""
+
+from __future__ import annotations
+
+import copy
+import hmac
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, send_from_directory
+from werkzeug.wrappers import Response as ResponseBase
+
+from .spec import Spec, path_of
+from .state import MockState
+
+TOKEN_COOKIE = "mockserver_admin"
+UI = __import__("pathlib").Path(__file__).parent / "ui"
+
+dashboard = Blueprint("mockserver_dashboard", __name__, url_prefix="/__mock")
+
+
+def _state() -> MockState:
+    state: MockState = current_app.extensions["mockserver"]
+    return state
+
+
+def page() -> Response:
+    """The single page; the views are sections of it, chosen by the URL's fragment."""
+    response = send_from_directory(UI, "index.html", max_age=0)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"
+    )
+    return response
+
+
+@dashboard.get("/ui/<path:name>")
+def asset(name: str) -> Response:
+    return send_from_directory(UI, name, max_age=0)
+
+
+@dashboard.get("/openapi.json")
+def openapi_document() -> Response:
+    """The spec as served, with `servers` pointing at this mock (so a page can call it)."""
+    document = copy.deepcopy(_state().config.spec.raw)
+    document["servers"] = [{"url": request.host_url.rstrip("/"), "description": "this mock"}]
+    return jsonify(document)
+
+
+@dashboard.get("/docs.json")
+def docs() -> Response:
+    return jsonify(docs_model(_state().config.spec))
+
+
+def check_token(token: str | None) -> ResponseBase | None:
+    """With an admin token set, /__mock/ answers only to it: `Authorization: Bearer TOKEN`, or a
+    cookie set by opening any /__mock/ page once with `?token=TOKEN`."""
+    if not token:
+        return None
+    given = request.args.get("token")
+    if given is not None and hmac.compare_digest(given.encode(), token.encode()):
+        args = {k: v for k, v in request.args.items() if k != "token"}
+        target = request.path + ("?" + urlencode(args) if args else "")
+        response = redirect(target, code=303)  # the token leaves the address bar and the history
+        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/__mock")
+        return response
+    header = request.headers.get("Authorization", "")
+    offered = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(TOKEN_COOKIE, "")
+    if offered and hmac.compare_digest(offered.encode(), token.encode()):
+        return None
+    response = jsonify(
+        {"error": "this mock's admin API needs its token: Authorization: Bearer TOKEN, or open /__mock/?token=TOKEN"}
+    )
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="mockserver admin"'
+    return response
+
+
+# -- the API docs view's model: the spec with $refs resolved, shaped for reading --------------
+
+
+def _deref(spec: Spec, node: Any, depth: int = 0) -> Any:
+    if depth > 32:  # a recursive schema: stop expanding
+        return {}
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            target: Any = spec.raw
+            for part in path_of(ref):
+                target = target[part]
+            merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+            return _deref(spec, merged, depth + 1)
+        return {k: _deref(spec, v, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_deref(spec, v, depth + 1) for v in node]
+    return node
+
+
+CONSTRAINTS = ("format", "minLength", "maxLength", "minimum", "maximum", "pattern", "enum", "default")
+
+
+def _schema_summary(schema: dict[str, Any]) -> dict[str, Any]:
+    declared = schema.get("type")
+    kind = (
+        " | ".join(declared) if isinstance(declared, list) else declared or ("object" if "properties" in schema else "")
+    )
+    return {
+        "type": kind,
+        "description": schema.get("description", ""),
+        "constraints": {k: schema[k] for k in CONSTRAINTS if k in schema},
+    }
+
+
+def _flatten(schema: dict[str, Any]) -> dict[str, Any]:
+    """allOf parts merged, so properties and `required` come from every part."""
+    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+    for part in schema.get("allOf") or []:
+        flat = _flatten(part)
+        merged["properties"] = {**merged.get("properties", {}), **flat.get("properties", {})}
+        merged["required"] = [*merged.get("required", []), *flat.get("required", [])]
+    return merged
+
+
+def docs_model(spec: Spec) -> dict[str, Any]:
+    info = spec.raw.get("info") or {}
+    operations = []
+    for operation in spec.operations:
+        path_item = _deref(spec, spec.raw["paths"][operation.path])
+        raw = path_item.get(operation.method.lower()) or {}
+        parameters = [
+            {
+                "name": p["name"],
+                "in": p["in"],
+                "required": bool(p.get("required")),
+                **_schema_summary(p.get("schema") or {}),
+                "description": p.get("description", ""),
+            }
+            for p in [*(path_item.get("parameters") or []), *(raw.get("parameters") or [])]
+        ]
+        for alternative in operation.security[:1]:
+            parameters += [
+                {
+                    "name": s.parameter,
+                    "in": s.location,
+                    "required": True,
+                    "type": "string",
+                    "constraints": {},
+                    "description": f"credential ({s.name})",
+                }
+                for s in alternative
+            ]
+        body = None
+        content = ((raw.get("requestBody") or {}).get("content")) or {}
+        media_type = next(iter(content), None)
+        if media_type is not None:
+            schema = _flatten(content[media_type].get("schema") or {})
+            required = set(schema.get("required") or [])
+            body = {
+                "mediaType": media_type,
+                "required": bool((raw.get("requestBody") or {}).get("required")),
+                "example": operation.request_example,
+                "properties": [
+                    {"name": name, "required": name in required, **_schema_summary(_flatten(prop))}
+                    for name, prop in (schema.get("properties") or {}).items()
+                ],
+            }
+        operations.append(
+            {
+                "id": operation.operation_id,
+                "method": operation.method,
+                "path": operation.path,
+                "summary": raw.get("summary", ""),
+                "description": raw.get("description", ""),
+                "parameters": parameters,
+                "body": body,
+                "responses": [
+                    {
+                        "status": status,
+                        "description": response.description,
+                        "example": next(iter(response.examples.values()), None),
+                    }
+                    for status, response in sorted(operation.responses.items())
+                ],
+            }
+        )
+    return {
+        "title": info.get("title", ""),
+        "version": info.get("version", ""),
+        "description": info.get("description", ""),
+        "operations": operations,
+    }
