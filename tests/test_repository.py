@@ -81,3 +81,15 @@ def test_contract_workflow_runs_the_three_gates_and_publishes_junit() -> None:
     assert "--report junit=reports/contract-junit.xml" in runs
     published = [step for step in steps if "junit" in step.get("uses", "")]
     assert published and published[0]["with"]["report_paths"] == "reports/contract-junit.xml"
+
+
+def test_readme_shows_every_dashboard_screenshot_and_each_exists() -> None:
+    shown = set(re.findall(r"\]\((docs/[\w-]+\.png)\)", README))
+    on_disk = {f"docs/{p.name}" for p in (ROOT / "docs").glob("*.png")}
+    assert shown == on_disk and len(shown) >= 3  # one per view at least
+
+
+def test_readme_benchmark_table_is_the_latest_result() -> None:
+    latest = (ROOT / "bench" / "results" / "latest.md").read_text()
+    table = "\n".join(line for line in latest.splitlines() if line.startswith("|"))
+    assert table in README, "README's Benchmark table differs from bench/results/latest.md"
