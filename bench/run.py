@@ -242,6 +242,25 @@ def run_mock(
         process.wait(timeout=10)
 
 
+def soak(duration: int, connections: int, threads: int, every: int = 10) -> dict[str, Any]:
+    """Production mode under load for `duration` s: total RSS of all its processes every `every` s."""
+    port = free_port()
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--quiet", "--no-reload", *PRODUCTION]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_201(url, time.monotonic())
+        samples = []
+        for _ in range(max(1, duration // every)):
+            result = wrk(url, every, connections, threads)
+            total = sum(rss_mb(pid) for pid in [process.pid, *worker_pids(process.pid)])
+            samples.append({"rss_mb": round(total, 1), "rps": round(result["rps"]), "errors": result["errors"]})
+        return {"seconds": duration, "every_s": every, "samples": samples}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def scenario_dir(count: int) -> Path:
     """The bundled scenarios plus copies of rules-demo up to `count` files."""
     target = Path(tempfile.mkdtemp(prefix=f"bench-scenarios-{count}-"))
@@ -274,6 +293,14 @@ def markdown(report: dict[str, Any]) -> str:
             f"{row['p99_ms']:.2f} | {row['errors']} | {row['startup_s']:.2f} s | {memory} | "
             f"{row['rss_growth_mb']:+.1f} MB |"
         )
+    if "soak" in report:
+        samples = report["soak"]["samples"]
+        lines += [
+            "",
+            f"Memory under {report['soak']['seconds']} s of load in production mode (all processes, every "
+            f"{report['soak']['every_s']} s): " + " → ".join(f"{s['rss_mb']:.0f}" for s in samples) + " MB; "
+            f"{sum(s['errors'] for s in samples)} errors.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -283,6 +310,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-growth", action="store_true", help="skip the scenario-count and journal rows")
+    parser.add_argument("--soak", type=int, default=60, help="seconds of the memory soak run (0: skip)")
     args = parser.parse_args()
     ensure_tools()
     d, c, t = args.duration, args.connections, args.threads
@@ -312,6 +340,9 @@ def main() -> int:
             prefill_journal(state, 100_000)
             extra = [*PRODUCTION, "--journal-size", "100000", "--state", state]
             report["mock"].append(run_mock("production, journal holding 100,000 entries", d, c, t, extra=extra))
+    report["mock"].append(run_mock("serve --workers 2 (production), again last", d, c, t, extra=PRODUCTION))
+    if args.soak:
+        report["soak"] = soak(args.soak, c, t)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "latest.md").write_text(markdown(report))

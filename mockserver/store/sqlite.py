@@ -73,6 +73,7 @@ class SqliteStore:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")  # a mock's state need not survive a power cut
+            db.execute("PRAGMA cache_size=-512")  # KiB; one connection per thread, and the data is small
             # One descriptor per thread: flock excludes other descriptors, not this one.
             self._local.lock = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._local.db, self._local.pid = db, os.getpid()
