@@ -35,7 +35,7 @@ def _json_body() -> dict[str, Any]:
 @admin.get("/")
 def index() -> Response:
     """The dashboard for a browser; the list of endpoints for anything else."""
-    if request.accept_mimetypes.accept_html:
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":  # */* means JSON
         return page()
     return jsonify(
         {

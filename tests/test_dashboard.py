@@ -22,8 +22,9 @@ def test_a_browser_gets_the_page_and_anything_else_the_endpoint_list(client: Fla
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert b"<title>mockserver dashboard</title>" in page.data
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
-    listing = client.get("/__mock/", headers={"Accept": "application/json"})
-    assert "GET /__mock/journal" in listing.get_json()["endpoints"]
+    for accept in ("application/json", "*/*"):  # curl and scripts keep getting JSON
+        listing = client.get("/__mock/", headers={"Accept": accept})
+        assert "GET /__mock/journal" in listing.get_json()["endpoints"]
 
 
 def test_every_asset_the_page_names_is_served_from_the_package(client: FlaskClient) -> None:
