@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the package from this checkout, installed or not
 RESULTS = ROOT / "bench" / "results"
 PATH = "/api/v1/app-integrations/smtp"
 BODY = (
@@ -312,6 +313,12 @@ def main() -> int:
     parser.add_argument("--no-growth", action="store_true", help="skip the scenario-count and journal rows")
     parser.add_argument("--soak", type=int, default=60, help="seconds of the memory soak run (0: skip)")
     args = parser.parse_args()
+    try:
+        import granian  # noqa: F401
+
+        import mockserver  # noqa: F401
+    except ImportError as missing:
+        sys.exit(f"bench: {missing.name} is not installed; run `python3 -m pip install -e .` in {ROOT} first")
     ensure_tools()
     d, c, t = args.duration, args.connections, args.threads
     report: dict[str, Any] = {
