@@ -221,6 +221,7 @@ def serve(
                 f"{f'; {workers} workers, state {url}' if workers else ''}) at http://{url_host}:{bound_port}",
                 nl=True,
             )
+            click.echo(f"mockserver: dashboard and admin API at http://{url_host}:{bound_port}/__mock/")
             sys.stdout.flush()
 
         if workers:

@@ -155,6 +155,9 @@ def test_serve_runs_from_the_repo_root_with_defaults(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
     server = start_server(cwd=tmp_path)
     try:
+        assert server.process.stdout is not None
+        dashboard = server.process.stdout.readline().strip()
+        assert dashboard == f"mockserver: dashboard and admin API at {server.url}/__mock/"
         assert requests.post(server.url + SMTP_PATH, json=valid_body(), headers=HEADERS, timeout=5).status_code == 201
     finally:
         server.stop()
