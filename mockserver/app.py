@@ -125,15 +125,8 @@ class FastLane:
 
     def send(self, reply: Reply, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         """What werkzeug's Response would send, without building one (a fifth of the request's cost)."""
-        headers = [*reply.headers.items(), *self.cors_headers.items()]
-        if reply.status == 204 or (reply.body is None and reply.payload is None):
-            headers = [(k, v) for k, v in headers if k.lower() != "content-type"]  # no body, so no type
-            payload = b""
-        else:
-            payload = reply.payload if reply.payload is not None else orjson.dumps(reply.body)
-            if not any(k.lower() == "content-type" for k in reply.headers):
-                headers.append(("Content-Type", JSON))
-        headers.append(("Content-Length", str(len(payload))))
+        headers, payload = _wire(reply)
+        headers += [*self.cors_headers.items(), ("Content-Length", str(len(payload)))]
         for name, value in headers:
             if "\n" in value or "\r" in value:  # a template must not be able to split the response
                 raise ValueError(f"header {name} contains a line break")
@@ -183,13 +176,22 @@ def _unexpected(exchange: Exchange) -> Response:
     return render(error_reply(exchange, 500, [Problem("The mock failed unexpectedly; see its log.")]))
 
 
-def render(reply: Reply) -> Response:
+def _wire(reply: Reply) -> tuple[list[tuple[str, str]], bytes]:
+    """The headers and body a reply goes out with: JSON unless it says otherwise; no body, no type."""
+    headers = list(reply.headers.items())
     if reply.status == 204 or (reply.body is None and reply.payload is None):
-        empty = Response(status=reply.status, headers=reply.headers)
-        empty.headers.pop("Content-Type", None)  # no body, so no type
-        return empty
-    payload = reply.payload if reply.payload is not None else orjson.dumps(reply.body)
-    return Response(payload, status=reply.status, headers=reply.headers, mimetype=JSON)
+        return [(k, v) for k, v in headers if k.lower() != "content-type"], b""
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("Content-Type", JSON))
+    return headers, reply.payload if reply.payload is not None else orjson.dumps(reply.body)
+
+
+def render(reply: Reply) -> Response:
+    headers, payload = _wire(reply)
+    response = Response(payload, status=reply.status, headers=headers)
+    if not payload:
+        response.headers.pop("Content-Type", None)  # werkzeug adds a default type
+    return response
 
 
 def _connection(environ: WSGIEnvironment) -> socket.socket | None:

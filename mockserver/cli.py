@@ -258,7 +258,9 @@ def _is_loopback(host: str) -> bool:
 def _shared_state_url(url: str | None, workers: int | None) -> Iterator[str]:
     """The store URL to serve with; several workers without one share a temporary SQLite file."""
     if url == "memory" and workers:
-        click.echo("error: --state memory keeps state in one process; with --workers use sqlite:// or redis://")
+        click.echo(
+            "error: --state memory keeps state in one process; with --workers use sqlite:// or redis://", err=True
+        )
         sys.exit(EXIT_USAGE)
     if url or not workers:
         yield url or "memory"

@@ -86,9 +86,7 @@ def _deref(spec: Spec, node: Any, depth: int = 0) -> Any:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/"):
-            target: Any = spec.raw
-            for part in path_of(ref):
-                target = target[part]
+            target = spec.resolve(path_of(ref))[0]
             merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
             return _deref(spec, merged, depth + 1)
         return {k: _deref(spec, v, depth + 1) for k, v in node.items()}

@@ -10,7 +10,6 @@ connection faults answer 501 there (see app.py) and the single-process server ke
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import threading
@@ -19,8 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
-
-log = logging.getLogger("mockserver")
 
 LOG_CONFIG: dict[str, Any] = {  # granian's own lines go to stderr with ours; stdout carries only the URL
     "handlers": {
