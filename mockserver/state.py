@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from .config import MockConfig
+from .errors import ConfigError
 from .rules import Rule
 from .scenarios import compile_expectation
 from .store import Control, Store
@@ -61,11 +62,17 @@ class MockState:
         self.store.change_control(lambda control: replace(control, expectations=()))
 
     def expectations(self, control: Control | None = None) -> list[Rule]:
-        """The runtime rules, compiled again only when they (or the config) change."""
+        """The runtime rules, compiled again only when they (or the config) change. One that no longer
+        fits a reloaded spec is left out and reported with the reload's problems, never raised on a request."""
         sources = (control or self.control()).expectations
         compiled_sources, compiled_config, rules = self._compiled
         if sources != compiled_sources or compiled_config is not self.config:
-            rules = [compile_expectation(self.config.spec, source) for source in sources]
+            rules = []
+            for source in sources:
+                try:
+                    rules.append(compile_expectation(self.config.spec, source))
+                except ConfigError as exc:
+                    self.reload_problems = [*self.reload_problems, *(f"expectation: {p}" for p in exc.problems)]
             self._compiled = (sources, self.config, rules)
         return rules
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from mockserver import create_app
+from mockserver.config import MockConfig
 from mockserver.testing import MockServer
 
 from .conftest import HEADERS, SCENARIOS, SMTP_PATH, SPEC, LiveServer, start_server, valid_body
@@ -166,3 +168,12 @@ def test_mock_server_as_a_context_manager() -> None:
         assert (
             requests.post(server.url_for(SMTP_PATH), json=valid_body(), headers=HEADERS, timeout=5).status_code == 401
         )
+
+
+def test_an_expectation_a_reloaded_spec_no_longer_fits_is_reported_not_raised(config: MockConfig) -> None:
+    app = create_app(config=config)
+    state = app.extensions["mockserver"]
+    state.expect({"when": {"operation": "noSuchOperation"}, "respond": {"status": 403}})  # as if the spec lost it
+    response = app.test_client().post(SMTP_PATH, json=valid_body(), headers=HEADERS)
+    assert response.status_code == 201
+    assert any(p.startswith("expectation: ") and "noSuchOperation" in p for p in state.reload_problems)
