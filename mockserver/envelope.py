@@ -35,6 +35,10 @@ ERROR_CODES = {
 }
 
 
+CORRELATION_HEADER = "X-Correlation-Id"
+_CORRELATION_FIELDS = frozenset({"correlationid", "correlation_id"})
+
+
 @dataclass(frozen=True)
 class Problem:
     """One error item: what is wrong, and with which field or header if any."""
@@ -74,4 +78,39 @@ def error_reply(
         "data": None,
         "errors": items,
     }
-    return Reply(status, body, {"X-Correlation-Id": exchange.correlation_id, **(headers or {})})
+    return Reply(status, body, {CORRELATION_HEADER: exchange.correlation_id, **(headers or {})})
+
+
+def stamp_correlation_id(reply: Reply, correlation_id: str) -> None:
+    """Make an error reply name this request, whoever built it: the header, and every correlation id
+    field in the body. A rule's, `Prefer`'s or a rate limit's answer starts from the spec's example,
+    whose correlation id is a fixed string that would tie unrelated failures together."""
+    for name in [k for k in reply.headers if k.lower() == CORRELATION_HEADER.lower()]:
+        del reply.headers[name]
+    reply.headers[CORRELATION_HEADER] = correlation_id
+    if _names_another(reply.body, correlation_id):
+        reply.body = _restamped(reply.body, correlation_id)
+        reply.payload = None  # serialized again from the restamped body
+
+
+def _names_another(value: Any, correlation_id: str) -> bool:
+    if isinstance(value, dict):
+        return any(
+            (k.lower() in _CORRELATION_FIELDS and isinstance(v, str) and v != correlation_id) or _names_another(v, correlation_id)
+            for k, v in value.items()
+        )
+    return isinstance(value, list) and any(_names_another(v, correlation_id) for v in value)
+
+
+def _restamped(value: Any, correlation_id: str) -> Any:
+    """A copy with every correlation id field set; the original may be a shared, compiled answer."""
+    if isinstance(value, dict):
+        return {
+            k: correlation_id
+            if k.lower() in _CORRELATION_FIELDS and isinstance(v, str)
+            else _restamped(v, correlation_id)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_restamped(v, correlation_id) for v in value]
+    return value

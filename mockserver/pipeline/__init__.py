@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..envelope import stamp_correlation_id
 from ..exchange import Exchange, Reply
 from .auth import authenticate
 from .journal import record
@@ -33,6 +34,8 @@ def handle(exchange: Exchange) -> Reply:
         if reply is not None:
             exchange.decided_by = exchange.decided_by or step.__name__
             reply.headers.update(exchange.extra_headers)
+            if reply.status >= 400 and reply.fault is None:
+                stamp_correlation_id(reply, exchange.correlation_id)
             record(exchange, reply)
             return reply
     raise AssertionError("the last step always answers")  # pragma: no cover
