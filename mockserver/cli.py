@@ -211,7 +211,7 @@ def serve(
         reloader = Reloader(state, load, spec, scenarios_dir) if reload else None
         listener = _listen_or_exit(host, port)
         bound_host, bound_port = str(listener.getsockname()[0]), int(listener.getsockname()[1])
-        url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+        url_host, elsewhere = _url_hosts(bound_host)
         operations = len(config.spec.operations)
 
         def announce() -> None:
@@ -222,6 +222,8 @@ def serve(
                 nl=True,
             )
             click.echo(f"mockserver: dashboard and admin API at http://{url_host}:{bound_port}/__mock/")
+            if elsewhere:
+                click.echo(f"mockserver: bound to every interface; from other machines: http://{elsewhere}:{bound_port}")
             sys.stdout.flush()
 
         if workers:
@@ -243,6 +245,15 @@ def serve(
             pass
         finally:
             server.server_close()
+
+
+def _url_hosts(bound: str) -> tuple[str, str | None]:
+    """The host to print in URLs a person can open, and for a bind to every interface (0.0.0.0, ::),
+    the name other machines reach this one by: `http://0.0.0.0:8080` opens nothing anywhere."""
+    address = ipaddress.ip_address(bound)
+    if address.is_unspecified:
+        return ("[::1]" if address.version == 6 else "127.0.0.1"), socket.gethostname()
+    return (f"[{bound}]" if address.version == 6 else bound), None
 
 
 def _is_loopback(host: str) -> bool:

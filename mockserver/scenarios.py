@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator
 from .errors import ConfigError, ConfigProblem, JsonPath
 from .rules import Answer, Condition, Latency, Match, RateLimit, Rule, parse_field_path
 from .spec import Canned, Operation, ResponseSpec, Spec
-from .templates import CaseInsensitive, Template, has_template, template_problems
+from .templates import CaseInsensitive, Template, has_template, template_leaves, template_problems
 from .validation import explain_errors
 from .yamlfile import YamlDocument, load_yaml
 
@@ -166,6 +166,7 @@ class _RuleCompiler:
     def __init__(self, document: YamlDocument, spec: Spec) -> None:
         self.document, self.spec = document, spec
         self.problems: list[ConfigProblem] = []
+        self.failed_templates: set[JsonPath] = set()  # each reported once, whichever operation failed first
 
     def problem(self, where: JsonPath, reason: str) -> None:
         self.problems.append(self.document.problem(where, reason))
@@ -235,10 +236,13 @@ class _RuleCompiler:
             return Answer(fault=data["fault"], status=data.get("status"), hold_seconds=float(data.get("hold", 30)))
         canned: dict[str, Canned] = {}
         templates: dict[str, Any] = {}
-        for problem_path, problem in template_problems(data.get("body"), (*where, "body")) + template_problems(
+        syntax = template_problems(data.get("body"), (*where, "body")) + template_problems(
             data.get("headers"), (*where, "headers")
-        ):
+        )
+        for problem_path, problem in syntax:
             self.problem(problem_path, problem)
+        if syntax:  # one error per mistake: nothing below can be checked without the template
+            return Answer()
         for operation in operations:
             built = self.response(where, data, operation)
             if built is None:
@@ -246,7 +250,10 @@ class _RuleCompiler:
             response, body, headers = built
             if has_template(body) or has_template(headers):
                 templates[operation.operation_id] = (Template(body), Template(headers))
-                body, headers = self.sample(where, operation, templates[operation.operation_id])
+                sampled = self.sample(where, operation, templates[operation.operation_id], data)
+                if sampled is None:
+                    continue
+                body, headers = sampled
             before = len(self.problems)
             for violation in response.violations(body):
                 self.problem(
@@ -287,8 +294,11 @@ class _RuleCompiler:
         }
         return response, body, headers
 
-    def sample(self, where: JsonPath, operation: Operation, templates: tuple[Template, Template]) -> tuple[Any, Any]:
-        """Render templates against the spec's own request example, to validate their shape now."""
+    def sample(
+        self, where: JsonPath, operation: Operation, templates: tuple[Template, Template], data: dict[str, Any]
+    ) -> tuple[Any, Any] | None:
+        """Render templates against the spec's own request example, to validate their shape now.
+        A template that fails is reported once, at its own field, however many operations share it."""
         context = template_context(
             method=operation.method,
             path=operation.path,
@@ -302,8 +312,21 @@ class _RuleCompiler:
         try:
             return templates[0].render(context), templates[1].render(context)
         except Exception as exc:
-            self.problem(where, f"template fails on the spec's request example: {exc}")
-            return None, {}
+            failing, reason = where, str(exc)
+            for part in ("body", "headers"):
+                for leaf_path, text in template_leaves(data.get(part), (*where, part)):
+                    try:
+                        Template(text).render(context)
+                    except Exception as leaf_exc:
+                        failing, reason = leaf_path, str(leaf_exc)
+                        break
+                else:
+                    continue
+                break
+            if failing not in self.failed_templates:
+                self.failed_templates.add(failing)
+                self.problem(failing, f"template fails on {operation.operation_id}'s request example: {reason}")
+            return None
 
 
 def template_context(

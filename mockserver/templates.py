@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -108,19 +108,20 @@ def check_syntax(text: str) -> str | None:
     return None
 
 
-def template_problems(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], str]]:
-    found: list[tuple[tuple[str | int, ...], str]] = []
+def template_leaves(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string in a JSON value that holds a template, with its path."""
     if isinstance(value, str) and has_template(value):
-        problem = check_syntax(value)
-        if problem:
-            found.append((path, problem))
+        yield path, value
     elif isinstance(value, dict):
         for k, v in value.items():
-            found.extend(template_problems(v, (*path, k)))
+            yield from template_leaves(v, (*path, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            found.extend(template_problems(v, (*path, i)))
-    return found
+            yield from template_leaves(v, (*path, i))
 
 
-__all__ = ["GENERATORS", "CaseInsensitive", "Template", "TemplateError", "has_template", "template_problems"]
+def template_problems(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], str]]:
+    return [(where, problem) for where, text in template_leaves(value, path) if (problem := check_syntax(text))]
+
+
+__all__ = ["GENERATORS", "CaseInsensitive", "Template", "TemplateError", "has_template", "template_leaves", "template_problems"]

@@ -161,3 +161,19 @@ def test_serve_runs_from_the_repo_root_with_defaults(tmp_path: Path) -> None:
         assert requests.post(server.url + SMTP_PATH, json=valid_body(), headers=HEADERS, timeout=5).status_code == 201
     finally:
         server.stop()
+
+
+def test_serve_on_every_interface_prints_urls_a_person_can_open() -> None:
+    server = start_server("--host", "0.0.0.0", "--admin-token", "t")
+    try:
+        assert server.url.startswith("http://127.0.0.1:"), server.url  # not http://0.0.0.0:PORT
+        assert server.process.stdout is not None
+        port = server.url.rsplit(":", 1)[1]
+        lines = [server.process.stdout.readline().strip() for _ in range(2)]
+        assert lines == [
+            f"mockserver: dashboard and admin API at {server.url}/__mock/",
+            f"mockserver: bound to every interface; from other machines: http://{socket.gethostname()}:{port}",
+        ]
+        assert requests.post(server.url + SMTP_PATH, json=valid_body(), headers=HEADERS, timeout=5).status_code == 201
+    finally:
+        server.stop()

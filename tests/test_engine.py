@@ -220,6 +220,28 @@ def test_templates_cannot_run_code(tmp_path: Path, template: str) -> None:
         load_config(SPEC, tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("{{ request.body.name }", "template error: unexpected '}'"),
+        ("{{ request.body.name | nosuchfilter }}", "template error: No filter named 'nosuchfilter'"),
+        ("{{ request.body.name.nope.deeper }}", "template fails on createSmtpIntegration's request example: 'str object'"),
+        ("{{ uuid(1, 2, 3) }}", "template fails on createSmtpIntegration's request example: random_uuid()"),
+    ],
+)
+def test_one_template_mistake_is_one_error_at_its_own_line(tmp_path: Path, template: str, reason: str) -> None:
+    # No `operation:`: the rule applies to all three operations, and must still be reported once.
+    (tmp_path / "typo.yaml").write_text(
+        "rules:\n  - respond:\n      status: 403\n      body:\n        message: Denied.\n"
+        f"        errors:\n          - code: Forbidden\n            message: {template!r}\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(SPEC, tmp_path)
+    problems = [str(p) for p in raised.value.problems]
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{tmp_path / 'typo.yaml'}:8: rules[0].respond.body.errors[0].message: {reason}")
+
+
 # -- 6. state ---------------------------------------------------------------------------------------
 
 
