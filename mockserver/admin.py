@@ -79,6 +79,11 @@ def scenarios() -> Response:
                     "stateful": s.stateful,
                     "outside_contract": s.outside_contract,
                     "rate_limit": s.rate_limit.__dict__ if s.rate_limit else None,
+                    # The scenario file's own demo keys: `contract` names them to make ignored_auth meaningful.
+                    "auth": {
+                        "keys": sorted(s.keys) if s.keys is not None else None,
+                        "brands": sorted(s.brands) if s.brands is not None else None,
+                    },
                 }
                 for s in sorted(config.scenarios.values(), key=lambda s: s.name)
             ],

@@ -18,7 +18,21 @@ import click
 
 from .app import create_app
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
-from .contract import DEFAULT_MAX_EXAMPLES, ENV_PREFIX, ContractRun, env_headers, parse_report, run_contract
+from .contract import (
+    CHECKS,
+    DEFAULT_MAX_EXAMPLES,
+    ENV_PREFIX,
+    FILTERS,
+    PHASES,
+    REPORT_FORMATS,
+    ContractRun,
+    OperationFilter,
+    env_headers,
+    known_names,
+    parse_report,
+    run_contract,
+    selected,
+)
 from .coverage import coverage, outside, table_lines, uncovered
 from .diff import BREAKING, diff_specs, render_json, render_text
 from .errors import ConfigError
@@ -355,6 +369,22 @@ def _split_csv(values: tuple[str, ...]) -> list[str]:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
+def operation_filter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--include-operation-id, --include-path, --include-method and their --exclude- twins, repeatable."""
+    for include in (False, True):
+        for kind in reversed(FILTERS):
+            verb = "include" if include else "exclude"
+            command = click.option(
+                f"--{verb}-{kind}",
+                f"{verb}_{kind.replace('-', '_')}",
+                multiple=True,
+                metavar=kind.split("-")[-1].upper(),
+                help=f"{verb.capitalize()} operations with this {kind.replace('-', ' ')}; repeatable"
+                + (" (e.g. only what is deployed)." if include and kind == "operation-id" else "."),
+            )(command)
+    return command
+
+
 @main.command()
 @click.option(
     "--url", required=True, help="Base URL of the server under test (the real API, a staging copy, the mock)."
@@ -374,7 +404,7 @@ def _split_csv(values: tuple[str, ...]) -> list[str]:
     multiple=True,
     default=("all",),
     show_default=True,
-    help="Comma-separated schemathesis checks; 'all' runs every check that applies.",
+    help=f"Comma-separated schemathesis checks; 'all' runs every check that applies ({', '.join(CHECKS)}).",
 )
 @click.option("--exclude-checks", multiple=True, help="Comma-separated checks to skip.")
 @click.option(
@@ -392,13 +422,20 @@ def _split_csv(values: tuple[str, ...]) -> list[str]:
 )
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Concurrent workers.")
 @click.option("--seed", type=int, default=None, help="Seed for a reproducible run.")
-@click.option("--phases", multiple=True, help="Comma-separated: examples, coverage, fuzzing, stateful (default: all).")
+@click.option("--phases", multiple=True, help=f"Comma-separated: {', '.join(PHASES)} (default: all).")
 @click.option(
     "--report",
     "reports",
     multiple=True,
     metavar="FORMAT=PATH",
-    help="Write a report, e.g. junit=reports/junit.xml; repeatable (junit, har, vcr, ndjson, json, html).",
+    help=f"Write a report, e.g. junit=reports/junit.xml; repeatable ({', '.join(REPORT_FORMATS)}; "
+    "allure and html write a folder).",
+)
+@operation_filter_options
+@click.option(
+    "--show-secrets",
+    is_flag=True,
+    help="Print keys and generated passwords in the failures' curl commands instead of [Filtered].",
 )
 def contract(
     url: str,
@@ -412,11 +449,14 @@ def contract(
     seed: int | None,
     phases: tuple[str, ...],
     reports: tuple[str, ...],
+    show_secrets: bool,
+    **filter_values: tuple[str, ...],
 ) -> None:
     """Fuzz a running server against the spec; exit 0 conformant, 1 violations, 2 unusable.
 
     Each failure is printed with what was violated and a curl command that reproduces it; a
-    summary per check follows.
+    summary per check follows. Pointed at this mock, it says which scenario makes ignored_auth
+    meaningful and skips that check where the answering scenario accepts any key.
 
     \b
     Examples:
@@ -425,6 +465,7 @@ def contract(
         mockserver contract --url https://protocol.jframework.io --report junit=reports/junit.xml
       mockserver contract --url http://127.0.0.1:8080 -H 'X-Mock-Scenario: restricted' \\
         -H 'Auth-Key: demo-key-alice' -H 'Brand-URL: acme.example' --seed 1 --max-examples 500
+      mockserver contract --url https://staging.example.com --include-operation-id createSmtpIntegration
     """
     try:
         loaded = load_spec(spec)
@@ -432,8 +473,20 @@ def contract(
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         sys.exit(EXIT_USAGE)
+    filters = [
+        OperationFilter(include=name.startswith("include"), kind=name.split("_", 1)[1].replace("_", "-"), value=value)
+        for name, values in filter_values.items()
+        for value in values
+    ]
+    operations = [(op.operation_id, op.method, op.path) for op in loaded.operations]
+    if filters and not selected(operations, filters):
+        known = ", ".join(f"{op_id} ({method} {path})" for op_id, method, path in operations)
+        raise click.UsageError(f"the operation filters select none of {spec}'s operations: {known}")
     try:
         parsed_reports = [parse_report(r) for r in reports]
+        chosen_checks = known_names("--checks", _split_csv(checks), (*CHECKS, "all"), "check")
+        excluded_checks = known_names("--exclude-checks", _split_csv(exclude_checks), CHECKS, "check")
+        chosen_phases = known_names("--phases", _split_csv(phases), PHASES, "phase")
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     explicit: dict[str, str] = {}
@@ -448,14 +501,17 @@ def contract(
         spec=spec,
         url=url.rstrip("/"),
         headers={**from_env, **explicit},
-        checks=_split_csv(checks),
-        exclude_checks=_split_csv(exclude_checks),
+        checks=chosen_checks,
+        exclude_checks=excluded_checks,
         max_examples=max_examples,
         max_time=max_time,
         workers=workers,
         seed=seed,
-        phases=_split_csv(phases),
+        phases=chosen_phases,
         reports=parsed_reports,
+        filters=filters,
+        show_secrets=show_secrets,
+        key_header=next((s.parameter for s in loaded.schemes.values() if s.location == "header"), None),
     )
     sys.exit(run_contract(run))
 

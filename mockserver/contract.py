@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import socket
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,8 +29,30 @@ EXIT_VIOLATIONS = 1
 EXIT_UNUSABLE = 2
 
 DEFAULT_MAX_EXAMPLES = 100
-REPORT_FORMATS = ("junit", "har", "vcr", "ndjson", "json", "html", "allure", "pytest", "wfc")
 ENV_PREFIX = "MOCKSERVER_"
+
+# schemathesis' own names, kept here so `serve` does not import schemathesis at start-up;
+# tests/test_contract_command.py proves they are still schemathesis' lists.
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "unsupported_method",
+    "allow_header_conformance",
+    "use_after_free",
+    "ensure_resource_availability",
+    "ignored_auth",
+    "object_level_authorization",
+)
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+REPORT_FORMATS = ("junit", "vcr", "har", "ndjson", "json", "wfc", "pytest", "allure", "html")
+FILTERS = ("operation-id", "path", "method")  # --include-KIND / --exclude-KIND
+IGNORED_AUTH = "ignored_auth"
 
 
 def env_headers(names: Iterable[str], environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -50,6 +75,47 @@ def parse_report(option: str) -> tuple[str, str]:
     return kind, path
 
 
+def known_names(option: str, values: Sequence[str], allowed: Sequence[str], what: str) -> list[str]:
+    """`values` if each is one of `allowed`; else a ValueError naming the unknown ones and the valid ones."""
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise ValueError(
+            f"{option}: unknown {what} {', '.join(repr(u) for u in unknown)}; valid {what}s: {', '.join(allowed)}"
+        )
+    return list(values)
+
+
+@dataclass(frozen=True)
+class OperationFilter:
+    """`--include-path /users` or `--exclude-operation-id deleteUser`, as schemathesis takes them."""
+
+    include: bool
+    kind: str  # one of FILTERS
+    value: str
+
+    @property
+    def option(self) -> str:
+        return f"--{'include' if self.include else 'exclude'}-{self.kind}"
+
+    def matches(self, operation_id: str, method: str, path: str) -> bool:
+        found = {"operation-id": operation_id, "path": path, "method": method.upper()}[self.kind]
+        return found == (self.value.upper() if self.kind == "method" else self.value)
+
+
+def selected(operations: Iterable[tuple[str, str, str]], filters: Sequence[OperationFilter]) -> list[str]:
+    """The operations (id, method, path) a run tests: within every kind of include (any of its values),
+    and outside every exclude. Checked before the run, so a typo is not a run that tests nothing."""
+    chosen = []
+    for operation in operations:
+        includes = [f for f in filters if f.include]
+        kinds = {f.kind for f in includes}
+        if all(any(f.matches(*operation) for f in includes if f.kind == kind) for kind in kinds) and not any(
+            f.matches(*operation) for f in filters if not f.include
+        ):
+            chosen.append(operation[0])
+    return chosen
+
+
 @dataclass
 class ContractRun:
     spec: Path
@@ -63,6 +129,9 @@ class ContractRun:
     seed: int | None = None
     phases: Sequence[str] = ()
     reports: Sequence[tuple[str, str]] = ()
+    filters: Sequence[OperationFilter] = ()
+    show_secrets: bool = False
+    key_header: str | None = None  # the spec's API key header, if it has one (for ignored_auth's note)
 
     def invocation(self, scratch: Path) -> tuple[list[str], dict[str, str]]:
         """The schemathesis command and its environment. Header values travel in the environment,
@@ -104,10 +173,13 @@ class ContractRun:
             command += ["--seed", str(self.seed)]
         if self.phases:
             command += ["--phases", ",".join(self.phases)]
+        for operation_filter in self.filters:
+            command += [operation_filter.option, operation_filter.value]
+        if self.show_secrets:
+            command += ["--output-sanitize", "false"]
         for kind, path in self.reports:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            option = "--report-html-path" if kind == "html" else f"--report-{kind}-path"
-            command += [option, path]
+            command += [f"--report-{kind}-path", path]
         return command
 
 
@@ -126,6 +198,63 @@ def unreachable(url: str, timeout: float = 5) -> str | None:
         return f"no answer from {parts.hostname}:{port} within {timeout:g} s"
     except OSError as exc:
         return f"cannot connect to {parts.hostname}:{port}: {exc.strerror or exc}"
+
+
+def mock_listing(url: str, headers: dict[str, str], timeout: float = 3) -> dict[str, Any] | None:
+    """The scenario listing of a mockserver at `url`, or None when something else answers there."""
+    request = urllib.request.Request(url + "/__mock/scenarios", headers={**headers, "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) checked before)
+            listing = json.loads(response.read(4 * 1024 * 1024))
+    except (OSError, ValueError):
+        return None
+    if isinstance(listing, dict) and isinstance(listing.get("scenarios"), list) and "default" in listing:
+        return listing
+    return None
+
+
+def ignored_auth_note(listing: dict[str, Any], headers: dict[str, str], key_header: str) -> str | None:
+    """Why ignored_auth cannot pass against this mock as called, and which scenario and key make it
+    meaningful; None when the scenario that will answer checks keys.
+
+    ignored_auth sends made-up credentials and expects 401/403; a scenario without `auth.keys`
+    accepts any key on purpose (frontends need no set-up)."""
+    sent = {k.lower(): v for k, v in headers.items()}
+    active = listing.get("active") or {}
+    name = (
+        sent.get("x-mock-scenario")
+        or (active.get("brands") or {}).get(sent.get("brand-url", ""))
+        or active.get("everyone")
+        or listing["default"]
+    )
+    scenarios = {s.get("name"): s for s in listing["scenarios"] if isinstance(s, dict)}
+    if ((scenarios.get(name) or {}).get("auth") or {}).get("keys"):
+        return None
+    found = f"this is a mockserver whose scenario {name!r} accepts any {key_header}"
+    restricting = next((s for s in scenarios.values() if (s.get("auth") or {}).get("keys")), None)
+    if restricting is None:
+        return f"{found}, and none of its scenarios lists keys (auth: {{keys: [...]}})"
+    auth = restricting["auth"]
+    options = [f"X-Mock-Scenario: {restricting['name']}", f"{key_header}: {auth['keys'][0]}"]
+    if auth.get("brands"):
+        options.append(f"Brand-URL: {auth['brands'][0]}")
+    return f"{found}; ignored_auth is meaningful with {' '.join('-H ' + shlex.quote(o) for o in options)}"
+
+
+def adapt_to_mock(run: ContractRun) -> str | None:
+    """A one-line note when `run.url` is a mockserver whose answering scenario accepts any key. Unless
+    ignored_auth was asked for by name, it is skipped then: it would fail by design, not by drift."""
+    wanted = IGNORED_AUTH in run.checks or ("all" in run.checks and IGNORED_AUTH not in run.exclude_checks)
+    if run.key_header is None or not wanted:
+        return None
+    listing = mock_listing(run.url, run.headers)
+    note = ignored_auth_note(listing, run.headers, run.key_header) if listing else None
+    if note is None:
+        return None
+    if IGNORED_AUTH in run.checks:
+        return f"{note}; it will fail as called"
+    run.exclude_checks = [*run.exclude_checks, IGNORED_AUTH]
+    return f"{note}; skipped here"
 
 
 @dataclass
@@ -181,7 +310,7 @@ def _error_text(payload: dict[str, Any]) -> str:
     return str(info.get("message") if isinstance(info, dict) and "message" in info else info)[:300]
 
 
-def summary_lines(summary: Summary) -> Iterator[str]:
+def summary_lines(summary: Summary, sanitized: bool = True) -> Iterator[str]:
     rate = summary.cases / summary.seconds if summary.seconds else 0.0
     yield ""
     yield f"Contract summary: {summary.cases} test cases in {summary.seconds:.1f} s ({rate:.0f} cases/s)"
@@ -198,7 +327,11 @@ def summary_lines(summary: Summary) -> Iterator[str]:
     if summary.exit_code == EXIT_CONFORMANT:
         yield "Result: conformant"
     elif summary.exit_code == EXIT_VIOLATIONS:
-        yield f"Result: contract violated ({', '.join(sorted(summary.failed))}); see the failures above to reproduce"
+        yield f"Result: contract violated ({', '.join(sorted(summary.failed))})"
+        yield "Reproduce a failure with the curl command printed under it."
+        if sanitized:
+            yield "[Filtered] in those commands stands for a secret kept out of this log (a key, a generated password):"
+            yield "put your own value back, or run again with --show-secrets."
     else:
         yield "Result: the run could not complete (see the errors above)"
 
@@ -209,21 +342,47 @@ def run_contract(run: ContractRun, out: TextIO = sys.stdout) -> int:
     if reason is not None:
         print(f"error: cannot reach {run.url}: {reason}", file=sys.stderr)
         return EXIT_UNUSABLE
+    note = adapt_to_mock(run)
+    if note:
+        out.write(f"note: {note}\n")
+        out.flush()
     with tempfile.TemporaryDirectory(prefix="mockserver-contract-") as scratch:
         events = Path(scratch) / "events.ndjson"
         options, env = run.invocation(Path(scratch))
         command = [sys.executable, "-m", "schemathesis.cli", *options]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         assert process.stdout is not None
-        for line in process.stdout:
-            if scratch not in line:  # the event stream is ours, read below, and gone after the run
-                out.write(line)
+        for line in reproducible_output(process.stdout, scratch):
+            out.write(line)
         process.wait()
         if not events.exists():
             print(f"error: schemathesis did not run (exit {process.returncode})", file=sys.stderr)
             return EXIT_UNUSABLE
         summary = read_events(events.read_text().splitlines())
-    for line in summary_lines(summary):
+    for line in summary_lines(summary, sanitized=not run.show_secrets):
         out.write(line + "\n")
     out.flush()
     return summary.exit_code
+
+
+_REPLAY = re.compile(r"^\s*st replay \S+\s*$")
+
+
+def reproducible_output(lines: Iterable[str], scratch: str) -> Iterator[str]:
+    """schemathesis' report, less what cannot work for our users: `st replay ID` needs a crash store
+    this run does not keep (the curl line above it is the reproduction), and paths in our scratch
+    folder are gone after the run."""
+    blank = None
+    for line in lines:
+        if _REPLAY.match(line):
+            blank = None  # the blank line before it goes too
+            continue
+        if blank is not None:
+            yield blank
+            blank = None
+        if not line.strip():
+            blank = line
+        elif scratch not in line:
+            yield line
+    if blank is not None:
+        yield blank

@@ -67,6 +67,8 @@ def test_each_flaw_fails_the_gate_naming_its_check(flaw: str, check: str) -> Non
     summary = result.stdout[result.stdout.index("Contract summary:") :]
     assert f"  {check} " in summary and "FAILED" in summary.split(f"  {check} ")[1].splitlines()[0], summary
     assert "curl -X" in result.stdout  # each failure comes with a reproduction
+    assert "st replay" not in result.stdout  # schemathesis' hint needs a crash store this run does not keep
+    assert "Reproduce a failure with the curl command printed under it." in result.stdout
 
 
 def test_independent_docs_following_server_passes(tmp_path: Path) -> None:
@@ -94,9 +96,9 @@ def mock() -> LiveServer:
     ("scenario", "extra"),
     [
         ("restricted", ["-H", "Auth-Key: demo-key-alice", "-H", "Brand-URL: acme.example"]),
-        # `success` accepts any non-empty key by design (no set-up for frontends), so the check that
-        # invalid keys are refused is proven with `restricted` above.
-        ("success", ["--exclude-checks", "ignored_auth"]),
+        # `success` accepts any non-empty key by design (no set-up for frontends): `contract` sees
+        # that it is talking to this mock, skips ignored_auth and says how to run it (below).
+        ("success", []),
         ("unauthorized", []),
         ("forbidden", []),
     ],
@@ -116,9 +118,74 @@ def test_unreachable_url_is_one_line_exit_2() -> None:
     )
 
 
-@pytest.mark.parametrize("args", [["--report", "pdf=x"], ["--report", "junit"], ["-H", "no-colon"]])
-def test_usage_errors_exit_2(args: list[str]) -> None:
-    assert contract("http://127.0.0.1:9", *args).returncode == 2
+def test_out_of_the_box_against_the_mock_it_names_the_scenario_for_ignored_auth(mock: LiveServer) -> None:
+    result = contract(mock.url, "--phases", "examples,coverage,fuzzing")
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert result.stdout.splitlines()[0] == (
+        "note: this is a mockserver whose scenario 'success' accepts any Auth-Key; ignored_auth is meaningful "
+        "with -H 'X-Mock-Scenario: restricted' -H 'Auth-Key: demo-key-alice' -H 'Brand-URL: acme.example'; "
+        "skipped here"
+    )
+    assert "  ignored_auth " not in result.stdout
+    asked = contract(mock.url, "--phases", "examples", "--checks", "ignored_auth")  # asked by name: run anyway
+    assert asked.stdout.splitlines()[0].endswith("; it will fail as called")
+    restricted = contract(mock.url, "--phases", "examples", "-H", "X-Mock-Scenario: restricted")
+    assert not restricted.stdout.startswith("note:")  # this scenario checks keys: nothing to say
+
+
+def test_operation_filters_narrow_the_run(mock: LiveServer) -> None:
+    result = contract(mock.url, "--phases", "examples", "--include-operation-id", "createSmtpIntegration")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Operations:       1 selected / 3 total" in result.stdout
+    result = contract(mock.url, "--phases", "examples", "--exclude-path", "/api/v1/app-integrations/smtp/test")
+    assert "Operations:       2 selected / 3 total" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--report", "pdf=x"], "--report takes FORMAT=PATH with FORMAT one of junit, vcr, har, ndjson, json, wfc,"),
+        (["--report", "junit"], "--report takes FORMAT=PATH"),
+        (["-H", "no-colon"], "--header takes 'NAME: VALUE'"),
+        (["--checks", "bogus,not_a_server_error"], "--checks: unknown check 'bogus'; valid checks: not_a_server_error"),
+        (["--exclude-checks", "all"], "--exclude-checks: unknown check 'all'; valid checks:"),
+        (["--phases", "examples,fuzz"], "--phases: unknown phase 'fuzz'; valid phases: examples, coverage, fuzzing"),
+        (["--include-operation-id", "nope"], "the operation filters select none of"),
+        (["--include-method", "GET"], "createSmtpIntegration (POST /api/v1/app-integrations/smtp)"),
+    ],
+)
+def test_usage_errors_exit_2_in_our_words(args: list[str], words: str) -> None:
+    result = contract("http://127.0.0.1:9", *args)
+    assert result.returncode == 2
+    assert words in result.stderr and "schemathesis" not in result.stderr.lower(), result.stderr
+
+
+def test_our_lists_are_schemathesis_lists() -> None:
+    import schemathesis.cli.commands.run  # noqa: F401  (registers the OpenAPI checks, as the CLI does)
+    from schemathesis.checks import CHECKS as REGISTERED
+    from schemathesis.config import ReportFormat
+    from schemathesis.generation.meta import TestPhase
+
+    from mockserver.contract import CHECKS, PHASES, REPORT_FORMATS
+
+    assert list(CHECKS) == [c for c in REGISTERED.get_all_names() if c != "max_response_time"]
+    assert PHASES == tuple(p.value for p in TestPhase)
+    assert REPORT_FORMATS == tuple(f.value for f in ReportFormat)
+
+
+def test_failure_output_keeps_the_curl_line_and_drops_st_replay() -> None:
+    from mockserver.contract import reproducible_output
+
+    lines = ["Reproduce with:\n", "\n", "    curl -X POST http://x\n", "\n", "    st replay AbC12\n", "\n", "__\n"]
+    assert list(reproducible_output(lines, "/tmp/scratch")) == lines[:3] + ["\n", "__\n"]
+
+
+def test_show_secrets_turns_schemathesis_sanitizing_off(tmp_path: Path) -> None:
+    from mockserver.contract import ContractRun
+
+    assert "--output-sanitize" not in ContractRun(SPEC, "http://x").command(tmp_path / "e")
+    command = ContractRun(SPEC, "http://x", show_secrets=True).command(tmp_path / "e")
+    assert command[command.index("--output-sanitize") + 1] == "false"
 
 
 def test_keys_never_reach_the_process_list(tmp_path: Path) -> None:
