@@ -237,7 +237,9 @@ def serve(
             )
             click.echo(f"mockserver: dashboard and admin API at http://{url_host}:{bound_port}/__mock/")
             if elsewhere:
-                click.echo(f"mockserver: bound to every interface; from other machines: http://{elsewhere}:{bound_port}")
+                click.echo(
+                    f"mockserver: bound to every interface; from other machines: http://{elsewhere}:{bound_port}"
+                )
             sys.stdout.flush()
 
         if workers:

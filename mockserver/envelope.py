@@ -96,7 +96,8 @@ def stamp_correlation_id(reply: Reply, correlation_id: str) -> None:
 def _names_another(value: Any, correlation_id: str) -> bool:
     if isinstance(value, dict):
         return any(
-            (k.lower() in _CORRELATION_FIELDS and isinstance(v, str) and v != correlation_id) or _names_another(v, correlation_id)
+            (k.lower() in _CORRELATION_FIELDS and isinstance(v, str) and v != correlation_id)
+            or _names_another(v, correlation_id)
             for k, v in value.items()
         )
     return isinstance(value, list) and any(_names_another(v, correlation_id) for v in value)

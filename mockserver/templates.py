@@ -124,4 +124,12 @@ def template_problems(value: Any, path: tuple[str | int, ...] = ()) -> list[tupl
     return [(where, problem) for where, text in template_leaves(value, path) if (problem := check_syntax(text))]
 
 
-__all__ = ["GENERATORS", "CaseInsensitive", "Template", "TemplateError", "has_template", "template_leaves", "template_problems"]
+__all__ = [
+    "GENERATORS",
+    "CaseInsensitive",
+    "Template",
+    "TemplateError",
+    "has_template",
+    "template_leaves",
+    "template_problems",
+]

@@ -169,15 +169,15 @@ def test_our_lists_are_schemathesis_lists() -> None:
     from mockserver.contract import CHECKS, PHASES, REPORT_FORMATS
 
     assert list(CHECKS) == [c for c in REGISTERED.get_all_names() if c != "max_response_time"]
-    assert PHASES == tuple(p.value for p in TestPhase)
-    assert REPORT_FORMATS == tuple(f.value for f in ReportFormat)
+    assert tuple(p.value for p in TestPhase) == PHASES
+    assert tuple(f.value for f in ReportFormat) == REPORT_FORMATS
 
 
 def test_failure_output_keeps_the_curl_line_and_drops_st_replay() -> None:
     from mockserver.contract import reproducible_output
 
     lines = ["Reproduce with:\n", "\n", "    curl -X POST http://x\n", "\n", "    st replay AbC12\n", "\n", "__\n"]
-    assert list(reproducible_output(lines, "/tmp/scratch")) == lines[:3] + ["\n", "__\n"]
+    assert list(reproducible_output(lines, "/tmp/scratch")) == [*lines[:3], "\n", "__\n"]
 
 
 def test_show_secrets_turns_schemathesis_sanitizing_off(tmp_path: Path) -> None:

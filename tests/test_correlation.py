@@ -45,11 +45,14 @@ def test_each_error_reply_names_its_own_request(client: FlaskClient, who: str) -
 def test_header_set_by_a_rule_is_replaced_by_the_fresh_id(client: FlaskClient) -> None:
     client.post(
         "/__mock/expectations",
-        json={"when": {"headers": {"X-Case": "fixed"}}, "respond": {"status": 403, "headers": {"x-correlation-id": "a"}}},
+        json={
+            "when": {"headers": {"X-Case": "fixed"}},
+            "respond": {"status": 403, "headers": {"x-correlation-id": "a"}},
+        },
     )
     response = post(client, valid_body(), headers={"X-Case": "fixed"})
     assert response.status_code == 403
-    assert [k for k in response.headers.keys() if k.lower() == "x-correlation-id"] == ["X-Correlation-Id"]
+    assert [k for k in response.headers if k.lower() == "x-correlation-id"] == ["X-Correlation-Id"]
     assert _correlation_ids(dict(response.headers), response.get_json()) == {response.headers["X-Correlation-Id"]}
 
 

@@ -225,7 +225,10 @@ def test_templates_cannot_run_code(tmp_path: Path, template: str) -> None:
     [
         ("{{ request.body.name }", "template error: unexpected '}'"),
         ("{{ request.body.name | nosuchfilter }}", "template error: No filter named 'nosuchfilter'"),
-        ("{{ request.body.name.nope.deeper }}", "template fails on createSmtpIntegration's request example: 'str object'"),
+        (
+            "{{ request.body.name.nope.deeper }}",
+            "template fails on createSmtpIntegration's request example: 'str object'",
+        ),
         ("{{ uuid(1, 2, 3) }}", "template fails on createSmtpIntegration's request example: random_uuid()"),
     ],
 )
