@@ -177,3 +177,34 @@ def serving(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def main(argv: list[str]) -> None:
+    """`python3 -m tests.servers FLAW --port N`: one of these servers in the background, for trying
+    `mockserver contract` by hand (the README does). Returns once it listens; prints how to stop it."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(prog="python3 -m tests.servers", description=main.__doc__)
+    parser.add_argument("flaw", choices=[*FLAWS, "none"])
+    parser.add_argument("--port", type=int, default=8081)
+    options = parser.parse_args(argv)
+    server = make_server("127.0.0.1", options.port, docs_server(None if options.flaw == "none" else options.flaw))
+    child = os.fork()
+    if child == 0:
+        os.setsid()  # outlives the shell command that started it
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)  # werkzeug's request log would land in the reader's terminal
+        server.serve_forever()
+        os._exit(0)
+    print(
+        f"serving the docs-following server with the flaw {options.flaw!r} at http://127.0.0.1:{server.port} "
+        f"(stop it with: kill {child})"
+    )
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

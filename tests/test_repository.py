@@ -79,6 +79,7 @@ def test_contract_workflow_runs_the_three_gates_and_publishes_junit() -> None:
     for command in ("python3 -m mockserver check", "python3 -m mockserver diff", "python3 -m mockserver contract"):
         assert command in runs
     assert "--report junit=reports/contract-junit.xml" in runs
+    assert "pip install ." in runs and "[test]" not in runs  # CI installs what a user installs
     published = [step for step in steps if "junit" in step.get("uses", "")]
     assert published and published[0]["with"]["report_paths"] == "reports/contract-junit.xml"
 
