@@ -11,10 +11,12 @@ text, and line breaks inside long output are for reading only (whitespace is not
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -155,12 +157,8 @@ class Shell:
         return text
 
     def close(self) -> None:
-        import signal
-
-        try:
+        with contextlib.suppress(ProcessLookupError):  # the servers examples start in the background go too
             os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=10)
 
 

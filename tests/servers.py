@@ -192,7 +192,7 @@ def main(argv: list[str]) -> None:
     server = make_server("127.0.0.1", options.port, docs_server(None if options.flaw == "none" else options.flaw))
     child = os.fork()
     if child == 0:
-        os.setsid()  # outlives the shell command that started it
+        # Stays in the shell's process group: it outlives this command, not the terminal's session.
         quiet = os.open(os.devnull, os.O_WRONLY)
         os.dup2(quiet, 1)
         os.dup2(quiet, 2)  # werkzeug's request log would land in the reader's terminal
