@@ -12,7 +12,6 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from flask import Flask, Response, current_app, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
@@ -24,6 +23,7 @@ from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
 from .dashboard import check_token, dashboard
 from .envelope import Problem, error_reply
 from .exchange import Exchange, Reply
+from .jsondoc import JsonProvider, dumps
 from .pipeline import handle
 from .serving import broken_body
 from .state import MockState
@@ -58,7 +58,7 @@ def create_app(
     """Build the mock for a spec and a scenario directory; raises ConfigError if either is broken."""
     config = config or load_config(spec, scenarios, scenario, max_body_size)
     app = Flask("mockserver")
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # bodies in the journal keep the client's order
+    app.json = JsonProvider(app)  # orjson, any depth; bodies in the journal keep the client's order
     app.extensions["mockserver"] = state or MockState(config, journal_size)
     app.register_blueprint(admin)
     app.register_blueprint(dashboard)
@@ -183,7 +183,7 @@ def _wire(reply: Reply) -> tuple[list[tuple[str, str]], bytes]:
         return [(k, v) for k, v in headers if k.lower() != "content-type"], b""
     if not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("Content-Type", JSON))
-    return headers, reply.payload if reply.payload is not None else orjson.dumps(reply.body)
+    return headers, reply.payload if reply.payload is not None else dumps(reply.body)
 
 
 def render(reply: Reply) -> Response:

@@ -23,6 +23,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .errors import ConfigError, ConfigProblem, JsonPath, format_field
+from .jsondoc import dumps
 from .validation import SchemaCheck, ViolationList, compile_validator, describe_violations, fast_document
 from .yamlfile import YamlDocument, load_yaml
 
@@ -52,7 +53,7 @@ class Canned:
 
     @classmethod
     def of(cls, status: int, body: Any, headers: Mapping[str, str] | None = None) -> Canned:
-        return cls(status, body, dict(headers or {}), orjson.dumps(body))
+        return cls(status, body, dict(headers or {}), dumps(body))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from .config import MockConfig
 from .errors import ConfigError
+from .jsondoc import DESCEND, Key, transform
 from .rules import Rule
 from .scenarios import compile_expectation
 from .store import Control, Store
@@ -25,12 +26,12 @@ def is_secret(name: str) -> bool:
 
 
 def redact(value: Any) -> Any:
-    """A copy of a JSON value with every secret-looking property masked."""
-    if isinstance(value, dict):
-        return {k: REDACTED if is_secret(str(k)) and v is not None else redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+    """A copy of a JSON value with every secret-looking property masked (at any depth: iterative)."""
+    return transform(value, _masked)
+
+
+def _masked(key: Key, node: Any) -> Any:
+    return REDACTED if key is not None and node is not None and is_secret(str(key)) else DESCEND
 
 
 class MockState:

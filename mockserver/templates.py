@@ -7,7 +7,6 @@ keeps the expression's JSON type, so a port stays a number.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -19,6 +18,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .ids import random_id, random_uuid
+from .jsondoc import loads
 
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
 
@@ -91,7 +91,7 @@ class Template:
     def _render(self, value: Any, context: Mapping[str, Any]) -> Any:
         if isinstance(value, _Compiled):
             text = value.template.render(context)
-            return json.loads(text) if value.native else text
+            return loads(text) if value.native else text
         if isinstance(value, dict):
             return {k: self._render(v, context) for k, v in value.items()}
         if isinstance(value, list):

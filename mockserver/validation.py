@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 
 from .errors import JsonPath, format_field
+from .jsondoc import copy_tree
 
 INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
@@ -52,7 +53,16 @@ class SchemaCheck:
                     return []
             except (ValueError, TypeError, OverflowError):
                 pass  # a value JSON cannot hold (from YAML, say): the detailed path decides
-        return explain_errors(self.slow.iter_errors(instance))
+        try:
+            return explain_errors(self.slow.iter_errors(instance))
+        except RecursionError:  # jsonschema's messages repr() the instance, which recurses
+            return explain_errors(self.slow.iter_errors(copy_tree(instance, EXPLAIN_DEPTH)))
+
+
+# Levels the worded explanations look at when a body is too deep for them: jsonschema's messages
+# repr() the instance, which recurses. The verdict on such a body stays exact up to this depth, which
+# no schema in practice reaches; below it, containers are seen empty.
+EXPLAIN_DEPTH = 200
 
 
 def compile_validator(schema: dict[str, Any], registry: Registry, fast_registry: Any = None) -> SchemaCheck:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import threading
 import time
@@ -10,6 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..jsondoc import copy_tree
 from . import Control, JournalRecord, RateDecision, decide
 
 
@@ -44,7 +44,7 @@ class MemoryStore:
     def get(self, collection: str, partition: str, item_id: str) -> dict[str, Any] | None:
         with self._lock:
             item = self._resources.get((collection, partition), {}).get(item_id)
-            return copy.deepcopy(item) if item is not None else None
+            return copy_tree(item) if item is not None else None
 
     def put(
         self, collection: str, partition: str, item_id: str, item: dict[str, Any], exclusive: Iterable[str] = ()
@@ -56,13 +56,13 @@ class MemoryStore:
                     for other_id, other in items.items():
                         if other_id != item_id and other.get(flag) is True:
                             other[flag] = False
-            items[item_id] = copy.deepcopy(item)
+            items[item_id] = copy_tree(item)
 
     def dump(self) -> dict[str, dict[str, dict[str, Any]]]:
         with self._lock:
             found: dict[str, dict[str, dict[str, Any]]] = {}
             for (collection, partition), items in self._resources.items():
-                found.setdefault(collection, {})[partition] = copy.deepcopy(items)
+                found.setdefault(collection, {})[partition] = copy_tree(items)
             return found
 
     def reset(self) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import orjson
 import redis
 
+from ..jsondoc import dumps, loads
 from . import Control, JournalRecord, RateDecision
 
 PREFIX = "mockserver:"
@@ -55,11 +55,11 @@ class RedisStore:
         return RateDecision(bool(allowed), limit, max(0, limit - int(used)), int(reset))
 
     def _items_key(self, collection: str, partition: str) -> str:
-        return f"{PREFIX}items:{orjson.dumps([collection, partition]).decode()}"
+        return f"{PREFIX}items:{dumps([collection, partition]).decode()}"
 
     def get(self, collection: str, partition: str, item_id: str) -> dict[str, Any] | None:
         blob = self._redis.hget(self._items_key(collection, partition), item_id)
-        return orjson.loads(blob) if blob is not None else None
+        return loads(blob) if blob is not None else None
 
     def put(
         self, collection: str, partition: str, item_id: str, item: dict[str, Any], exclusive: Iterable[str] = ()
@@ -70,19 +70,19 @@ class RedisStore:
         def write(pipe: Any) -> None:
             cleared = {}
             for other_id, blob in pipe.hgetall(key).items() if flags else ():
-                other = orjson.loads(blob)
+                other = loads(blob)
                 if other_id.decode() != item_id and any(other.get(flag) is True for flag in flags):
-                    cleared[other_id] = orjson.dumps({**other, **{flag: False for flag in flags if flag in other}})
+                    cleared[other_id] = dumps({**other, **{flag: False for flag in flags if flag in other}})
             pipe.multi()
-            pipe.hset(key, mapping={**cleared, item_id: orjson.dumps(item)})
+            pipe.hset(key, mapping={**cleared, item_id: dumps(item)})
 
         self._redis.transaction(write, key)
 
     def dump(self) -> dict[str, dict[str, dict[str, Any]]]:
         found: dict[str, dict[str, dict[str, Any]]] = {}
         for key in sorted(self._redis.scan_iter(match=PREFIX + "items:*", count=1000)):
-            collection, partition = orjson.loads(key[len(PREFIX + "items:") :])
-            items = {k.decode(): orjson.loads(v) for k, v in self._redis.hgetall(key).items()}
+            collection, partition = loads(key[len(PREFIX + "items:") :])
+            items = {k.decode(): loads(v) for k, v in self._redis.hgetall(key).items()}
             found.setdefault(collection, {})[partition] = items
         return found
 
@@ -94,15 +94,13 @@ class RedisStore:
 
     def record(self, entry: JournalRecord) -> None:
         if self.journal_size:
-            self._record(
-                keys=[PREFIX + "journal", PREFIX + "journal:id"], args=[orjson.dumps(entry), self.journal_size]
-            )
+            self._record(keys=[PREFIX + "journal", PREFIX + "journal:id"], args=[dumps(entry), self.journal_size])
 
     def journal(self) -> list[JournalRecord]:
         entries = []
         for raw in reversed(self._redis.lrange(PREFIX + "journal", 0, self.journal_size - 1)):
             entry_id, _, blob = raw.partition(b" ")
-            entries.append({**orjson.loads(blob), "id": int(entry_id)})
+            entries.append({**loads(blob), "id": int(entry_id)})
         return entries
 
     def clear_journal(self) -> None:
@@ -112,7 +110,7 @@ class RedisStore:
         raw = self._redis.get(PREFIX + "control") or b""
         data, control = self._control
         if raw != data:  # parsed again only when it changed
-            control = Control.from_dict(orjson.loads(raw)) if raw else Control()
+            control = Control.from_dict(loads(raw)) if raw else Control()
             self._control = (raw, control)
         return control
 
@@ -121,9 +119,9 @@ class RedisStore:
 
         def write(pipe: Any) -> Control:
             raw = pipe.get(key)
-            changed = change(Control.from_dict(orjson.loads(raw)) if raw else Control())
+            changed = change(Control.from_dict(loads(raw)) if raw else Control())
             pipe.multi()
-            pipe.set(key, orjson.dumps(changed.as_dict()))
+            pipe.set(key, dumps(changed.as_dict()))
             return changed
 
         changed: Control = self._redis.transaction(write, key, value_from_callable=True)

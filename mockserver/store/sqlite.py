@@ -29,8 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from ..jsondoc import dumps, loads
 from . import Control, JournalRecord, RateDecision, decide
 
 SCHEMA = """
@@ -65,7 +64,7 @@ class SqliteStore:
         self._version = _shared_counter(Path(f"{self.path}.version"))
         db = self._db()
         db.executescript(SCHEMA)  # each statement is idempotent, so workers may race here
-        db.execute("INSERT OR IGNORE INTO control VALUES (1, ?)", (orjson.dumps(Control().as_dict()),))
+        db.execute("INSERT OR IGNORE INTO control VALUES (1, ?)", (dumps(Control().as_dict()),))
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -121,7 +120,7 @@ class SqliteStore:
             )
             .fetchone()
         )
-        return orjson.loads(row[0]) if row else None
+        return loads(row[0]) if row else None
 
     def put(
         self, collection: str, partition: str, item_id: str, item: dict[str, Any], exclusive: Iterable[str] = ()
@@ -135,16 +134,16 @@ class SqliteStore:
                     (collection, partition, item_id),
                 ).fetchall()
                 for other_id, blob in rows:
-                    other = orjson.loads(blob)
+                    other = loads(blob)
                     if other.get(flag) is True:
                         other[flag] = False
                         db.execute(
                             "UPDATE items SET item = ? WHERE collection = ? AND partition = ? AND id = ?",
-                            (orjson.dumps(other), collection, partition, other_id),
+                            (dumps(other), collection, partition, other_id),
                         )
             db.execute(
                 "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
-                (collection, partition, item_id, orjson.dumps(item)),
+                (collection, partition, item_id, dumps(item)),
             )
 
     def dump(self) -> dict[str, dict[str, dict[str, Any]]]:
@@ -152,7 +151,7 @@ class SqliteStore:
         for collection, partition, item_id, blob in self._db().execute(
             "SELECT collection, partition, id, item FROM items ORDER BY rowid"
         ):
-            found.setdefault(collection, {}).setdefault(partition, {})[item_id] = orjson.loads(blob)
+            found.setdefault(collection, {}).setdefault(partition, {})[item_id] = loads(blob)
         return found
 
     def reset(self) -> None:
@@ -166,7 +165,7 @@ class SqliteStore:
             return
         if self._flusher_pid != os.getpid():
             self._start_flusher()
-        item = (entry.setdefault("time", time.time()), orjson.dumps(entry))
+        item = (entry.setdefault("time", time.time()), dumps(entry))
         with self._pending_lock:
             self._pending.append(item)
 
@@ -226,7 +225,7 @@ class SqliteStore:
             .execute("SELECT id, entry FROM journal ORDER BY time DESC, id DESC LIMIT ?", (self.journal_size,))
             .fetchall()
         )
-        return [{**orjson.loads(blob), "id": entry_id} for entry_id, blob in reversed(rows)]
+        return [{**loads(blob), "id": entry_id} for entry_id, blob in reversed(rows)]
 
     def clear_journal(self) -> None:
         """Entries answered before now are dropped, also those still buffered in other processes."""
@@ -239,7 +238,7 @@ class SqliteStore:
         cached, control = self._control
         if version != cached:
             row = self._db().execute("SELECT data FROM control WHERE id = 1").fetchone()
-            control = Control.from_dict(orjson.loads(row[0]))
+            control = Control.from_dict(loads(row[0]))
             self._control = (version, control)
         return control
 
@@ -251,8 +250,8 @@ class SqliteStore:
     def change_control(self, change: Callable[[Control], Control]) -> Control:
         with self._transaction(after_commit=self._bump_version) as db:
             row = db.execute("SELECT data FROM control WHERE id = 1").fetchone()
-            changed = change(Control.from_dict(orjson.loads(row[0])))
-            db.execute("UPDATE control SET data = ? WHERE id = 1", (orjson.dumps(changed.as_dict()),))
+            changed = change(Control.from_dict(loads(row[0])))
+            db.execute("UPDATE control SET data = ? WHERE id = 1", (dumps(changed.as_dict()),))
         return changed
 
     def close(self) -> None:
