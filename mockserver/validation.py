@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 
@@ -33,17 +35,33 @@ for _name in INT_RANGES:
     _int_format(_name)
 
 
+@functools.lru_cache(maxsize=1024)  # one compiled regex per pattern in the spec
+def _pattern_check(pattern: str) -> Any:
+    return jsonschema_rs.validator_for({"pattern": pattern})
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """`pattern` on jsonschema-rs' regex engine, as the fast path checks it (linear for ordinary
+    patterns, a backtracking limit for the rest): jsonschema's own uses Python's `re`, which can take
+    exponential time on a hostile value, and it runs exactly when a body is invalid."""
+    if validator.is_type(instance, "string") and not _pattern_check(pattern).is_valid(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Explaining = jsonschema.validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
 class SchemaCheck:
     """A schema compiled once at start-up. The common case, a valid instance, is settled by
     jsonschema-rs (compiled Rust, about a microsecond); jsonschema explains what is wrong, in
     words, only when something is."""
 
     def __init__(self, schema: dict[str, Any], registry: Registry, fast_registry: Any = None) -> None:
-        self.slow = Draft202012Validator(schema, registry=registry, format_checker=_format_checker)
+        self.slow = _Explaining(schema, registry=registry, format_checker=_format_checker)
         self.fast = None
         if fast_registry is not None:
-            import jsonschema_rs
-
             self.fast = jsonschema_rs.Draft202012Validator(schema, registry=fast_registry, validate_formats=False)
 
     def violations(self, instance: Any) -> ViolationList:
