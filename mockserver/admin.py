@@ -67,7 +67,7 @@ def scenarios() -> Response:
             "active": {
                 "everyone": control.everyone,
                 "brands": control.by_brand,
-                "keys": {f"{key[:4]}…": name for key, name in control.by_key.items()},
+                "keys": {f"{key[:8]}…": name for key, name in control.by_key.items()},  # fingerprints
             },
             "scenarios": [
                 {

@@ -198,6 +198,8 @@ class Spec:
         self.fast_registry = _fast_registry(self.raw)
         self.problems: list[ConfigProblem] = []
         self.schemes = self._security_schemes()
+        # Header, query and cookie names that carry credentials here, masked wherever requests are kept.
+        self.credential_names = frozenset(s.parameter.lower() for s in self.schemes.values())
         self.operations: list[Operation] = list(self._operations())
         # A reusable response says which status it is for with `x-status` (404 and 405 are sent
         # outside any operation, so no `responses` map gives them a status code).

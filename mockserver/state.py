@@ -52,8 +52,10 @@ class MockState:
         return self.store.control()
 
     def choose(self, scenario: str | None, brand: str | None = None, key: str | None = None) -> None:
-        """Make `scenario` active for one Auth-Key, one Brand-URL, or everyone; None undoes the choice."""
-        self.store.change_control(lambda control: control.choose(scenario, brand, key))
+        """Make `scenario` active for one Auth-Key, one Brand-URL, or everyone; None undoes the choice.
+        An Auth-Key is kept as the store's fingerprint of it, never in clear text."""
+        kept = self.store.fingerprint(key) if key else None
+        self.store.change_control(lambda control: control.choose(scenario, brand, kept))
 
     def expect(self, source: dict[str, Any]) -> None:
         """Add a runtime rule, given as its JSON source (check it with compile_expectation first)."""

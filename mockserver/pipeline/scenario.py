@@ -8,7 +8,6 @@ then for everyone (admin API), then the scenario the server was started with.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
@@ -24,11 +23,6 @@ from ..templates import TemplateFailedError
 log = logging.getLogger("mockserver.scenario")
 
 SCENARIO_HEADER = "X-Mock-Scenario"
-
-
-def fingerprint(value: str) -> str:
-    """Keys of counters and windows never hold a credential in clear text."""
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def select_scenario(exchange: Exchange) -> Reply | None:
@@ -52,7 +46,7 @@ def select_scenario(exchange: Exchange) -> Reply | None:
         exchange.scenario = scenario
         return None
     chosen = (
-        control.by_key.get(exchange.header("Auth-Key"))
+        (control.by_key and control.by_key.get(exchange.state.store.fingerprint(exchange.header("Auth-Key"))))
         or control.by_brand.get(exchange.header("Brand-URL"))
         or control.everyone
     )
@@ -61,10 +55,11 @@ def select_scenario(exchange: Exchange) -> Reply | None:
 
 
 def _subject(exchange: Exchange, key: str) -> str:
+    """Who a counter or window counts: keys of the store never hold a credential in clear text."""
     if key == "auth-key":
-        return fingerprint(exchange.header("Auth-Key"))
+        return exchange.state.store.fingerprint(exchange.header("Auth-Key"))
     if key == "brand":
-        return fingerprint(exchange.header("Brand-URL"))
+        return exchange.state.store.fingerprint(exchange.header("Brand-URL"))
     if key == "client":
         return exchange.request.remote_addr or "-"
     return "-"

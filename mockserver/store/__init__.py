@@ -12,12 +12,21 @@ script or transaction), so limits and sequences hold exactly under concurrent lo
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 JournalRecord = dict[str, Any]  # JSON-ready; the store assigns "id"
+
+
+def keyed_hash(salt: bytes, value: str) -> str:
+    """What a store keeps instead of a credential it must still recognise (an Auth-Key with a runtime
+    switch, the subject of a counter or window): HMAC-SHA256 with the store's own random salt, which
+    every process sharing the store reads from it, so no table of common keys' hashes applies."""
+    return hmac.new(salt, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,9 @@ class Control:
 class Store(Protocol):
     url: str
     journal_size: int  # 0: no journal
+
+    def fingerprint(self, value: str) -> str:
+        """`keyed_hash` with this store's salt: the same in every process that shares the store."""
 
     def next_count(self, key: str) -> int:
         """1 on the first call for `key`, then 2, 3, ..."""

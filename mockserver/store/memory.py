@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections import deque
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..jsondoc import copy_tree
-from . import Control, JournalRecord, RateDecision, decide
+from . import Control, JournalRecord, RateDecision, decide, keyed_hash
 
 
 class MemoryStore:
@@ -26,6 +27,10 @@ class MemoryStore:
         self._journal: deque[JournalRecord] = deque(maxlen=journal_size)
         self._journal_ids = itertools.count(1)
         self._control = Control()
+        self._salt = os.urandom(32)
+
+    def fingerprint(self, value: str) -> str:
+        return keyed_hash(self._salt, value)
 
     def next_count(self, key: str) -> int:
         with self._lock:

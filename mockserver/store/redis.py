@@ -6,13 +6,14 @@ Windows use Redis' own clock, so instances on different hosts agree on when a wi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import redis
 
 from ..jsondoc import dumps, loads
-from . import Control, JournalRecord, RateDecision
+from . import Control, JournalRecord, RateDecision, keyed_hash
 
 PREFIX = "mockserver:"
 # The fixed-window rule of `store.decide`, run atomically inside Redis.
@@ -46,6 +47,11 @@ class RedisStore:
         self._hit = self._redis.register_script(HIT)
         self._record = self._redis.register_script(RECORD)
         self._control: tuple[bytes, Control] = (b"", Control())
+        self._redis.set(PREFIX + "salt", os.urandom(32), nx=True)  # the first instance's salt, for all
+        self._salt = cast(bytes, self._redis.get(PREFIX + "salt"))  # bytes replies
+
+    def fingerprint(self, value: str) -> str:
+        return keyed_hash(self._salt, value)
 
     def next_count(self, key: str) -> int:
         return int(self._redis.incr(PREFIX + "count:" + key))

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..jsondoc import dumps, loads
-from . import Control, JournalRecord, RateDecision, decide
+from . import Control, JournalRecord, RateDecision, decide, keyed_hash
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
@@ -43,6 +43,7 @@ CREATE INDEX IF NOT EXISTS journal_by_time ON journal (time);
 CREATE TABLE IF NOT EXISTS flushers (writer TEXT PRIMARY KEY, pid INTEGER NOT NULL, flushed REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS control (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS salt (id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL);
 """
 FLUSH_INTERVAL = 0.01  # seconds between journal flushes of one process
 FLUSH_WAIT = 2.0  # a journal read waits at most this long for the other processes' flushes
@@ -62,9 +63,15 @@ class SqliteStore:
         self._untrimmed = 0
         self._control: tuple[int, Control] = (-1, Control())  # one tuple: threads see both or neither
         self._version = _shared_counter(Path(f"{self.path}.version"))
+        _private_file(self.path)  # before SQLite creates it: its -wal and -shm files take its mode
         db = self._db()
         db.executescript(SCHEMA)  # each statement is idempotent, so workers may race here
         db.execute("INSERT OR IGNORE INTO control VALUES (1, ?)", (dumps(Control().as_dict()),))
+        db.execute("INSERT OR IGNORE INTO salt VALUES (1, ?)", (os.urandom(32),))
+        self._salt: bytes = db.execute("SELECT value FROM salt WHERE id = 1").fetchone()[0]
+
+    def fingerprint(self, value: str) -> str:
+        return keyed_hash(self._salt, value)
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -270,6 +277,16 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _private_file(path: Path) -> None:
+    """The state file readable by its owner only (it holds journal entries and items): created 0600,
+    or tightened to that if it exists. SQLite gives its -wal and -shm files the database's mode."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _shared_counter(path: Path) -> mmap.mmap:
