@@ -8,18 +8,50 @@ expectations). One interface, three homes:
 
 Every read-modify-write is atomic in the store itself (a lock, a SQLite write transaction, a Redis
 script or transaction), so limits and sequences hold exactly under concurrent load.
+
+Nothing grows without bound, whatever clients send: a rate-limit window is forgotten once it has
+ended, sequence counters are kept for the MAX_COUNTERS most recently used keys, each partition of
+stored items keeps its newest `max_items` (the oldest written is evicted, logged once), and the journal
+keeps its newest `journal_size` entries.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 JournalRecord = dict[str, Any]  # JSON-ready; the store assigns "id"
+Items = dict[str, dict[str, dict[str, Any]]]  # collection -> partition -> id -> item
+
+MAX_COUNTERS = 100_000  # sequence counters kept; the least recently used key is forgotten first
+DEFAULT_MAX_ITEMS = 1000  # stored items per partition (serve --max-items)
+SWEEP_EVERY = 1000  # window and counter clean-ups in the shared stores, in calls per process
+
+log = logging.getLogger("mockserver.store")
+
+
+class Evictions:
+    """Says once per store, in the log, that a partition is full and the oldest items now go."""
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self._said = False
+
+    def evicted(self, collection: str, partition: str, count: int) -> None:
+        if count and not self._said:
+            self._said = True
+            log.warning(
+                "stateful items: %s/%s reached %d items; the oldest written are evicted from now on, in "
+                "every partition (--max-items; logged once)",
+                collection,
+                partition or "-",
+                self.max_items,
+            )
 
 
 def keyed_hash(salt: bytes, value: str) -> str:
@@ -109,8 +141,12 @@ class Store(Protocol):
     ) -> None:
         """Store `item`; an `exclusive` flag it sets true is cleared on the partition's other items."""
 
-    def dump(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """Every stored item: collection -> partition -> id -> item."""
+    def dump(self, offset: int = 0, limit: int | None = None) -> Items:
+        """A page of the stored items: from the `offset`-th, at most `limit`, in a stable order (oldest
+        written first, within each partition at least)."""
+
+    def item_count(self) -> int:
+        """How many items are stored, in every collection and partition."""
 
     def reset(self) -> None:
         """Forget counters, windows and stored items (not the journal or runtime choices)."""
@@ -132,18 +168,18 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(url: str = "memory", journal_size: int = 1000) -> Store:
+def open_store(url: str = "memory", journal_size: int = 1000, max_items: int = DEFAULT_MAX_ITEMS) -> Store:
     """A store from its URL: `memory`, `sqlite:///PATH` or `redis://HOST:PORT/DB`."""
     if url == "memory":
         from .memory import MemoryStore
 
-        return MemoryStore(journal_size=journal_size)
+        return MemoryStore(journal_size=journal_size, max_items=max_items)
     if url.startswith("sqlite://"):
         from .sqlite import SqliteStore
 
-        return SqliteStore(url, journal_size=journal_size)
+        return SqliteStore(url, journal_size=journal_size, max_items=max_items)
     if url.startswith(("redis://", "rediss://", "unix://")):
         from .redis import RedisStore
 
-        return RedisStore(url, journal_size=journal_size)
+        return RedisStore(url, journal_size=journal_size, max_items=max_items)
     raise ValueError(f"unknown state store {url!r}: use memory, sqlite:///PATH or redis://HOST:PORT/DB")
