@@ -12,7 +12,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
@@ -27,6 +27,7 @@ from .jsondoc import JsonProvider, dumps
 from .pipeline import handle
 from .serving import broken_body
 from .state import MockState
+from .store import StoreUnavailableError
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -86,6 +87,12 @@ def create_app(
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         return _unexpected(_exchange())
+
+    @app.errorhandler(StoreUnavailableError)
+    def store_down(exc: StoreUnavailableError) -> Response:  # the admin API and dashboard; logged by the store
+        response = jsonify({"error": str(exc)})
+        response.status_code, response.headers["Retry-After"] = 503, str(exc.retry_after)
+        return response
 
     app.wsgi_app = FastLane(app, cors_origins)  # type: ignore[method-assign]
     return app

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from ..jsondoc import dumps, loads
 from . import DEFAULT_MAX_ITEMS, MAX_COUNTERS, Control, Evictions, Items, JournalRecord, RateDecision, keyed_hash
@@ -58,7 +60,11 @@ class RedisStore:
         self.url = url
         self.journal_size = journal_size
         self._evictions = Evictions(max_items)
-        self._redis: Any = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=10)  # bytes replies
+        # One immediate retry (a pooled connection may have died with a restarted server), no backoff:
+        # a store that is down is answered 503 at once (store.Guarded), not after seconds of retries.
+        self._redis: Any = redis.Redis.from_url(
+            url, socket_connect_timeout=5, socket_timeout=10, retry=Retry(NoBackoff(), 1)
+        )  # bytes replies
         self._redis.ping()  # fail at start-up, not on the first request
         self._hit = self._redis.register_script(HIT)
         self._record = self._redis.register_script(RECORD)
