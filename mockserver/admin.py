@@ -43,7 +43,8 @@ def index() -> Response:
                 "GET /__mock/scenarios": "every loaded scenario and which one is active for whom",
                 "PUT /__mock/scenario": 'switch: {"scenario": NAME} for everyone, add "brand" or "key" for one caller',
                 "DELETE /__mock/scenario": "undo a switch (?brand=... or ?key=..., neither: the one for everyone)",
-                "GET /__mock/state": "items kept by stateful scenarios, per collection and Brand-URL",
+                "GET /__mock/state": "items kept by stateful scenarios, per collection and Brand-URL; "
+                "paged: offset, limit (100 by default, at most 1000), X-Total-Count and Link headers",
                 "POST /__mock/reset": "forget stored items, sequence counters and rate-limit windows",
                 "GET /__mock/journal": "received requests, newest first; filters: "
                 "method, path, status, scenario, operation, limit",
@@ -67,7 +68,7 @@ def scenarios() -> Response:
             "active": {
                 "everyone": control.everyone,
                 "brands": control.by_brand,
-                "keys": {f"{key[:4]}…": name for key, name in control.by_key.items()},
+                "keys": {f"{key[:8]}…": name for key, name in control.by_key.items()},  # fingerprints
             },
             "scenarios": [
                 {
@@ -131,10 +132,26 @@ def unswitch() -> Response:
     return scenarios()
 
 
+STATE_PAGE = 100  # items in one answer of GET /__mock/state unless ?limit= says otherwise
+STATE_PAGE_MAX = 1000
+
+
 @admin.get("/state")
 def stored() -> Response:
-    """What the stateful mode keeps: collection -> partition (e.g. Brand-URL) -> id -> item, secrets masked."""
-    return jsonify(redact(_state().store.dump()))
+    """A page of what the stateful mode keeps, collection -> partition (e.g. Brand-URL) -> id -> item,
+    secrets masked: `?offset=` and `?limit=` (STATE_PAGE by default, at most STATE_PAGE_MAX) choose it,
+    `X-Total-Count` says how many there are and `Link: <...>; rel="next"` where the next page is."""
+    offset = request.args.get("offset", 0, type=int)
+    limit = request.args.get("limit", STATE_PAGE, type=int)
+    if offset < 0 or not 1 <= limit <= STATE_PAGE_MAX:
+        return _problem(400, f"offset must be 0 or more and limit 1 to {STATE_PAGE_MAX}")
+    store = _state().store
+    total = store.item_count()
+    response = jsonify(redact(store.dump(offset, limit)))
+    response.headers["X-Total-Count"] = str(total)
+    if offset + limit < total:
+        response.headers["Link"] = f'</__mock/state?offset={offset + limit}&limit={limit}>; rel="next"'
+    return response
 
 
 @admin.post("/reset")

@@ -12,8 +12,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
@@ -24,9 +23,11 @@ from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
 from .dashboard import check_token, dashboard
 from .envelope import Problem, error_reply
 from .exchange import Exchange, Reply
+from .jsondoc import JsonProvider, dumps
 from .pipeline import handle
 from .serving import broken_body
 from .state import MockState
+from .store import StoreUnavailableError
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -58,7 +59,7 @@ def create_app(
     """Build the mock for a spec and a scenario directory; raises ConfigError if either is broken."""
     config = config or load_config(spec, scenarios, scenario, max_body_size)
     app = Flask("mockserver")
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # bodies in the journal keep the client's order
+    app.json = JsonProvider(app)  # orjson, any depth; bodies in the journal keep the client's order
     app.extensions["mockserver"] = state or MockState(config, journal_size)
     app.register_blueprint(admin)
     app.register_blueprint(dashboard)
@@ -86,6 +87,12 @@ def create_app(
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         return _unexpected(_exchange())
+
+    @app.errorhandler(StoreUnavailableError)
+    def store_down(exc: StoreUnavailableError) -> Response:  # the admin API and dashboard; logged by the store
+        response = jsonify({"error": str(exc)})
+        response.status_code, response.headers["Retry-After"] = 503, str(exc.retry_after)
+        return response
 
     app.wsgi_app = FastLane(app, cors_origins)  # type: ignore[method-assign]
     return app
@@ -183,7 +190,7 @@ def _wire(reply: Reply) -> tuple[list[tuple[str, str]], bytes]:
         return [(k, v) for k, v in headers if k.lower() != "content-type"], b""
     if not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("Content-Type", JSON))
-    return headers, reply.payload if reply.payload is not None else orjson.dumps(reply.body)
+    return headers, reply.payload if reply.payload is not None else dumps(reply.body)
 
 
 def render(reply: Reply) -> Response:

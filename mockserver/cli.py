@@ -40,7 +40,7 @@ from .reload import Reloader
 from .serving import make_mock_server
 from .spec import load_spec
 from .state import MockState
-from .store import Store, open_store
+from .store import DEFAULT_MAX_ITEMS, Store, open_store
 
 EXIT_DRIFT = 1  # `check` found problems
 EXIT_USAGE = 2  # the command cannot run: bad files, busy port, bad options
@@ -146,6 +146,13 @@ def main() -> None:
     help="Requests kept for GET /__mock/journal (0: keep none).",
 )
 @click.option(
+    "--max-items",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_ITEMS,
+    show_default=True,
+    help="Items a stateful scenario keeps per collection and partition (Brand-URL); the oldest written go first.",
+)
+@click.option(
     "--cors-origin",
     "cors_origins",
     multiple=True,
@@ -187,6 +194,7 @@ def serve(
     max_body_size: int,
     request_timeout: float,
     journal_size: int,
+    max_items: int,
     cors_origins: tuple[str, ...],
     reload: bool,
     workers: int | None,
@@ -214,7 +222,7 @@ def serve(
     config = _load_or_exit(load)
     origins = () if cors_origins == ("none",) else cors_origins
     with _shared_state_url(state_url, workers) as url:
-        state = MockState(config, store=_open_store_or_exit(url, journal_size))
+        state = MockState(config, store=_open_store_or_exit(url, journal_size, max_items))
         app = create_app(config=config, cors_origins=origins, state=state, admin_token=admin_token)
         if not admin_token and not _is_loopback(host):
             click.echo(
@@ -296,9 +304,9 @@ def _shared_state_url(url: str | None, workers: int | None) -> Iterator[str]:
         yield f"sqlite://{Path(directory) / 'state.db'}"
 
 
-def _open_store_or_exit(url: str, journal_size: int) -> Store:
+def _open_store_or_exit(url: str, journal_size: int, max_items: int) -> Store:
     try:
-        return open_store(url, journal_size)
+        return open_store(url, journal_size, max_items)
     except Exception as exc:  # a bad URL, an unreachable Redis, an unwritable file: one line, exit 2
         click.echo(f"error: --state {url}: {exc}", err=True)
         sys.exit(EXIT_USAGE)

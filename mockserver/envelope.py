@@ -19,6 +19,7 @@ STANDARD_MESSAGES = {
     415: "Unsupported Media Type - The body must be sent as application/json.",
     429: "Too Many Requests - Rate limit exceeded.",
     500: "Internal Server Error - Unexpected server error.",
+    503: "Service Unavailable - The service is temporarily unavailable.",
 }
 
 ERROR_CODES = {
@@ -32,6 +33,7 @@ ERROR_CODES = {
     415: "UnsupportedMediaType",
     429: "TooManyRequests",
     500: "InternalServerError",
+    503: "ServiceUnavailable",
 }
 
 
@@ -115,3 +117,9 @@ def _restamped(value: Any, correlation_id: str) -> Any:
     if isinstance(value, list):
         return [_restamped(v, correlation_id) for v in value]
     return value
+
+
+def store_unavailable(exchange: Exchange, retry_after: int) -> Reply:
+    """503 while the state store (--state) cannot be reached: the spec's ServiceUnavailable envelope."""
+    problem = Problem(f"The mock's state store is unavailable; retry in {retry_after} s.")
+    return error_reply(exchange, 503, [problem], headers={"Retry-After": str(retry_after)})

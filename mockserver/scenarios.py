@@ -19,9 +19,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .errors import ConfigError, ConfigProblem, JsonPath
-from .rules import Answer, Condition, Latency, Match, RateLimit, Rule, parse_field_path
+from .rules import Answer, Condition, Latency, Match, PatternError, RateLimit, Rule, parse_field_path
 from .spec import Canned, Operation, ResponseSpec, Spec
-from .templates import CaseInsensitive, Template, has_template, template_leaves, template_problems
+from .templates import CaseInsensitive, Template, TemplateFailedError, has_template, template_problems
 from .validation import explain_errors
 from .yamlfile import YamlDocument, load_yaml
 
@@ -225,8 +225,12 @@ class _RuleCompiler:
     def condition(self, where: JsonPath, spec: Any) -> Condition:
         try:
             return Condition.parse(spec)
-        except re.error as exc:
-            self.problem((*where, "matches"), f"not a regular expression: {exc}")
+        except PatternError as exc:
+            self.problem(
+                (*where, "matches"),
+                f"not a pattern RE2 accepts ({exc}); patterns run in linear time, so backreferences "
+                "and lookaround are not supported",
+            )
             return Condition()
 
     def answer(self, where: JsonPath, data: Any, operations: list[Operation]) -> Answer:
@@ -250,10 +254,10 @@ class _RuleCompiler:
             response, body, headers = built
             if has_template(body) or has_template(headers):
                 templates[operation.operation_id] = (Template(body), Template(headers))
-                sampled = self.sample(where, operation, templates[operation.operation_id], data)
-                if sampled is None:
+                sample = self.sample(where, operation, templates[operation.operation_id])
+                if sample is None:
                     continue
-                body, headers = sampled
+                body, headers = sample
             before = len(self.problems)
             for violation in response.violations(body):
                 self.problem(
@@ -295,10 +299,10 @@ class _RuleCompiler:
         return response, body, headers
 
     def sample(
-        self, where: JsonPath, operation: Operation, templates: tuple[Template, Template], data: dict[str, Any]
+        self, where: JsonPath, operation: Operation, templates: tuple[Template, Template]
     ) -> tuple[Any, Any] | None:
-        """Render templates against the spec's own request example, to validate their shape now.
-        A template that fails is reported once, at its own field, however many operations share it."""
+        """Render templates against the spec's own request example, to validate their shape now;
+        None (and a problem) when one fails."""
         context = template_context(
             method=operation.method,
             path=operation.path,
@@ -309,24 +313,17 @@ class _RuleCompiler:
             scenario="sample",
             counter=lambda name="default": 1,
         )
-        try:
-            return templates[0].render(context), templates[1].render(context)
-        except Exception as exc:
-            failing, reason = where, str(exc)
-            for part in ("body", "headers"):
-                for leaf_path, text in template_leaves(data.get(part), (*where, part)):
-                    try:
-                        Template(text).render(context)
-                    except Exception as leaf_exc:
-                        failing, reason = leaf_path, str(leaf_exc)
-                        break
-                else:
-                    continue
-                break
-            if failing not in self.failed_templates:
-                self.failed_templates.add(failing)
-                self.problem(failing, f"template fails on {operation.operation_id}'s request example: {reason}")
-            return None
+        rendered = []
+        for part, template in zip(("body", "headers"), templates, strict=True):
+            try:
+                rendered.append(template.render(context))
+            except TemplateFailedError as exc:
+                failing = (*where, part, *exc.path)
+                if failing not in self.failed_templates:  # once, however many operations share it
+                    self.failed_templates.add(failing)
+                    self.problem(failing, f"template fails on {operation.operation_id}'s request example: {exc.reason}")
+                return None
+        return rendered[0], rendered[1]
 
 
 def template_context(

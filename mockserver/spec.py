@@ -23,6 +23,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .errors import ConfigError, ConfigProblem, JsonPath, format_field
+from .jsondoc import dumps
 from .validation import SchemaCheck, ViolationList, compile_validator, describe_violations, fast_document
 from .yamlfile import YamlDocument, load_yaml
 
@@ -52,7 +53,7 @@ class Canned:
 
     @classmethod
     def of(cls, status: int, body: Any, headers: Mapping[str, str] | None = None) -> Canned:
-        return cls(status, body, dict(headers or {}), orjson.dumps(body))
+        return cls(status, body, dict(headers or {}), dumps(body))
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,8 @@ class Spec:
         self.fast_registry = _fast_registry(self.raw)
         self.problems: list[ConfigProblem] = []
         self.schemes = self._security_schemes()
+        # Header, query and cookie names that carry credentials here, masked wherever requests are kept.
+        self.credential_names = frozenset(s.parameter.lower() for s in self.schemes.values())
         self.operations: list[Operation] = list(self._operations())
         # A reusable response says which status it is for with `x-status` (404 and 405 are sent
         # outside any operation, so no `responses` map gives them a status code).

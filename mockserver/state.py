@@ -8,6 +8,7 @@ from typing import Any
 
 from .config import MockConfig
 from .errors import ConfigError
+from .jsondoc import DESCEND, Key, transform
 from .rules import Rule
 from .scenarios import compile_expectation
 from .store import Control, Store
@@ -25,12 +26,12 @@ def is_secret(name: str) -> bool:
 
 
 def redact(value: Any) -> Any:
-    """A copy of a JSON value with every secret-looking property masked."""
-    if isinstance(value, dict):
-        return {k: REDACTED if is_secret(str(k)) and v is not None else redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+    """A copy of a JSON value with every secret-looking property masked (at any depth: iterative)."""
+    return transform(value, _masked)
+
+
+def _masked(key: Key, node: Any) -> Any:
+    return REDACTED if key is not None and node is not None and is_secret(str(key)) else DESCEND
 
 
 class MockState:
@@ -51,8 +52,10 @@ class MockState:
         return self.store.control()
 
     def choose(self, scenario: str | None, brand: str | None = None, key: str | None = None) -> None:
-        """Make `scenario` active for one Auth-Key, one Brand-URL, or everyone; None undoes the choice."""
-        self.store.change_control(lambda control: control.choose(scenario, brand, key))
+        """Make `scenario` active for one Auth-Key, one Brand-URL, or everyone; None undoes the choice.
+        An Auth-Key is kept as the store's fingerprint of it, never in clear text."""
+        kept = self.store.fingerprint(key) if key else None
+        self.store.change_control(lambda control: control.choose(scenario, brand, kept))
 
     def expect(self, source: dict[str, Any]) -> None:
         """Add a runtime rule, given as its JSON source (check it with compile_expectation first)."""

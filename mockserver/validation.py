@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 
 from .errors import JsonPath, format_field
+from .jsondoc import copy_tree
 
 INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
@@ -32,17 +35,33 @@ for _name in INT_RANGES:
     _int_format(_name)
 
 
+@functools.lru_cache(maxsize=1024)  # one compiled regex per pattern in the spec
+def _pattern_check(pattern: str) -> Any:
+    return jsonschema_rs.validator_for({"pattern": pattern})
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """`pattern` on jsonschema-rs' regex engine, as the fast path checks it (linear for ordinary
+    patterns, a backtracking limit for the rest): jsonschema's own uses Python's `re`, which can take
+    exponential time on a hostile value, and it runs exactly when a body is invalid."""
+    if validator.is_type(instance, "string") and not _pattern_check(pattern).is_valid(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Explaining = jsonschema.validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
 class SchemaCheck:
     """A schema compiled once at start-up. The common case, a valid instance, is settled by
     jsonschema-rs (compiled Rust, about a microsecond); jsonschema explains what is wrong, in
     words, only when something is."""
 
     def __init__(self, schema: dict[str, Any], registry: Registry, fast_registry: Any = None) -> None:
-        self.slow = Draft202012Validator(schema, registry=registry, format_checker=_format_checker)
+        self.slow = _Explaining(schema, registry=registry, format_checker=_format_checker)
         self.fast = None
         if fast_registry is not None:
-            import jsonschema_rs
-
             self.fast = jsonschema_rs.Draft202012Validator(schema, registry=fast_registry, validate_formats=False)
 
     def violations(self, instance: Any) -> ViolationList:
@@ -52,7 +71,16 @@ class SchemaCheck:
                     return []
             except (ValueError, TypeError, OverflowError):
                 pass  # a value JSON cannot hold (from YAML, say): the detailed path decides
-        return explain_errors(self.slow.iter_errors(instance))
+        try:
+            return explain_errors(self.slow.iter_errors(instance))
+        except RecursionError:  # jsonschema's messages repr() the instance, which recurses
+            return explain_errors(self.slow.iter_errors(copy_tree(instance, EXPLAIN_DEPTH)))
+
+
+# Levels the worded explanations look at when a body is too deep for them: jsonschema's messages
+# repr() the instance, which recurses. The verdict on such a body stays exact up to this depth, which
+# no schema in practice reaches; below it, containers are seen empty.
+EXPLAIN_DEPTH = 200
 
 
 def compile_validator(schema: dict[str, Any], registry: Registry, fast_registry: Any = None) -> SchemaCheck:

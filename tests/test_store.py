@@ -206,6 +206,74 @@ def test_processes_never_overshoot_a_limit_or_repeat_a_count(kind: str, url: str
     assert sorted(c for _, counts in outcomes for c in counts) == list(range(1, 201))
 
 
+def test_counters_keep_the_most_recently_used_keys(
+    connect: OpenStore, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(f"mockserver.store.{kind}.MAX_COUNTERS", 50)
+    monkeypatch.setattr("mockserver.store.sqlite.SWEEP_EVERY", 10)
+    store = connect()
+    for _ in range(3):
+        store.next_count("busy")
+    for index in range(200):
+        store.next_count(f"once-{index}")
+        if index % 20 == 0:
+            store.next_count("busy")  # used all along: never the least recently used
+    assert store.next_count("busy") == 14
+    assert store.next_count("once-0") == 1  # forgotten, so it starts over
+    assert store.next_count("once-199") == 2  # still kept
+    if kind == "sqlite":
+        assert _sqlite_count(store, "counters") <= 60
+    if kind == "redis":
+        import redis
+
+        assert redis.Redis.from_url(store.url).hlen("mockserver:counts") <= 50
+
+
+def test_ended_windows_are_forgotten(connect: OpenStore, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mockserver.store.sqlite.SWEEP_EVERY", 100)
+    store = connect()
+    for index in range(1100):
+        store.hit(f"client-{index}", 5, 0.05)
+    time.sleep(1.2 if kind == "redis" else 0.1)  # Redis expires a window a second after it ends
+    for index in range(1100):
+        store.hit(f"later-{index}", 5, 60)
+    if kind == "memory":
+        held = len(store._windows)  # type: ignore[attr-defined]
+    elif kind == "sqlite":
+        held = _sqlite_count(store, "windows")
+    else:
+        import redis
+
+        held = sum(1 for _ in redis.Redis.from_url(store.url).scan_iter("mockserver:window:*"))
+    assert 1100 <= held < 1300  # the later ones, and none of the ended ones past the last clean-up
+
+
+def test_a_partition_keeps_its_newest_items(connect: OpenStore, caplog: pytest.LogCaptureFixture) -> None:
+    url = connect().url
+    store = MemoryStore(max_items=3) if url == "memory" else open_store(url, max_items=3)
+    for index in range(6):
+        store.put("c", "p", str(index), {"id": str(index)})
+    store.put("c", "p", "3", {"id": "3", "again": True})  # written again: the newest now
+    store.put("c", "p", "6", {"id": "6"})
+    store.put("c", "other", "x", {"id": "x"})
+    assert set(store.dump()["c"]["p"]) == {"5", "3", "6"}
+    assert store.item_count() == 4
+    evictions = [r for r in caplog.records if "evicted" in r.getMessage()]
+    assert len(evictions) == 1 and "--max-items" in evictions[0].getMessage()
+    pages = [store.dump(offset, 2) for offset in (0, 2, 4)]
+    assert [sum(len(p) for c in page.values() for p in c.values()) for page in pages] == [2, 2, 0]
+    merged = {(c, p, i) for page in pages for c, parts in page.items() for p, items in parts.items() for i in items}
+    assert merged == {("c", "p", "5"), ("c", "p", "3"), ("c", "p", "6"), ("c", "other", "x")}
+    store.close()
+
+
+def _sqlite_count(store: Store, table: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(store.url.removeprefix("sqlite://")) as db:
+        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
 def test_a_memory_store_takes_a_clock() -> None:
     now = [1000.0]
     store = MemoryStore(clock=lambda: now[0])

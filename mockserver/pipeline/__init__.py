@@ -3,10 +3,12 @@ or pass the request on (return None); `respond` always answers. The journal sees
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
-from ..envelope import stamp_correlation_id
+from ..envelope import stamp_correlation_id, store_unavailable
 from ..exchange import Exchange, Reply
+from ..store import StoreUnavailableError
 from .auth import authenticate
 from .journal import record
 from .respond import respond
@@ -29,14 +31,24 @@ STEPS: tuple[Step, ...] = (
 
 
 def handle(exchange: Exchange) -> Reply:
+    try:
+        reply = _first_reply(exchange)
+    except StoreUnavailableError as outage:  # logged once per outage by the store itself
+        exchange.decided_by = "state store unavailable"
+        reply = store_unavailable(exchange, outage.retry_after)
+    reply.headers.update(exchange.extra_headers)
+    if reply.status >= 400 and reply.fault is None:
+        stamp_correlation_id(reply, exchange.correlation_id)
+    with contextlib.suppress(StoreUnavailableError):  # the journal lives in the store that is down
+        record(exchange, reply)
+    return reply
+
+
+def _first_reply(exchange: Exchange) -> Reply:
     for step in STEPS:
         reply = step(exchange)
         if reply is not None:
             exchange.decided_by = exchange.decided_by or step.__name__
-            reply.headers.update(exchange.extra_headers)
-            if reply.status >= 400 and reply.fault is None:
-                stamp_correlation_id(reply, exchange.correlation_id)
-            record(exchange, reply)
             return reply
     raise AssertionError("the last step always answers")  # pragma: no cover
 

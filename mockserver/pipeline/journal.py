@@ -1,6 +1,7 @@
 """Last step, the journal: every request is remembered (bounded) for the admin API and logged in
-one line. Secrets are masked before anything is kept: header values such as Auth-Key, and body
-fields such as password, never reach the journal or the log in clear text."""
+one line. Secrets are masked before anything is kept: header values such as Auth-Key, query
+parameters such as token, and body fields such as password never reach the journal or the log in
+clear text."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import functools
 import logging
 import time
 from typing import Any
+from urllib.parse import unquote_plus
 
 from ..exchange import Exchange, Reply
 from ..rules import MISSING
@@ -29,15 +31,29 @@ def _header_name(environ_key: str) -> tuple[str, bool] | None:
     return name, is_secret(name)
 
 
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
+def _headers(environ: dict[str, Any], credentials: frozenset[str]) -> dict[str, str]:
     """The request's headers, secrets masked; read from the WSGI environ (werkzeug's header view
     costs several times more)."""
     found = {}
     for key, value in environ.items():
         named = _header_name(key)
         if named is not None and value != "":
-            found[named[0]] = REDACTED if named[1] else value
+            found[named[0]] = REDACTED if named[1] or named[0].lower() in credentials else value
     return found
+
+
+def _query(raw: bytes, credentials: frozenset[str]) -> str:
+    """The query string as sent, with the value of every parameter named like a secret (token,
+    apiKey, api_key, access_token, password...) or carrying one of the spec's credentials masked."""
+    text = raw.decode("latin-1")
+    if not text:
+        return text
+    parts = []
+    for part in text.split("&"):
+        name, sep, _ = part.partition("=")
+        plain = unquote_plus(name)
+        parts.append(f"{name}={REDACTED}" if sep and (is_secret(plain) or plain.lower() in credentials) else part)
+    return "&".join(parts)
 
 
 def _body(exchange: Exchange) -> Any:
@@ -60,13 +76,14 @@ def record(exchange: Exchange, reply: Reply) -> None:
 
     store = exchange.state.store
     if store.journal_size:
+        credentials = exchange.config.spec.credential_names
         store.record(
             {
                 "time": time.time(),
                 "method": request.method,
                 "path": request.path,
-                "query": request.query_string.decode("latin-1"),
-                "headers": _headers(request.environ),
+                "query": _query(request.query_string, credentials),
+                "headers": _headers(request.environ, credentials),
                 "body": _body(exchange),
                 "operation": exchange.operation.operation_id if exchange.operation else None,
                 "scenario": scenario,

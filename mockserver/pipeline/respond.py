@@ -18,6 +18,7 @@ from ..envelope import Problem, error_reply
 from ..exchange import Exchange, Reply
 from ..ids import new_id
 from ..spec import StateSpec
+from ..state import redact
 
 
 def _rendered(value: Any, schema: Mapping[str, Any]) -> Any:
@@ -71,8 +72,8 @@ def keep(exchange: Exchange, state: StateSpec, item: dict[str, Any]) -> Reply | 
         if store.get(state.collection, partition, item_id) is None:
             return not_found(exchange, item_id)
         item["id"] = item_id
-    if "id" in item:
-        store.put(state.collection, partition, str(item["id"]), item, state.exclusive)
+    if "id" in item:  # kept with its secrets masked; only this answer echoes them, as the spec says
+        store.put(state.collection, partition, str(item["id"]), redact(item), state.exclusive)
     return None
 
 

@@ -8,22 +8,21 @@ then for everyone (admin API), then the scenario the server was started with.
 
 from __future__ import annotations
 
-import hashlib
+import logging
 from typing import Any
 
 import orjson
 
 from ..envelope import Problem, error_reply
+from ..errors import format_field
 from ..exchange import Exchange, Reply
 from ..rules import MISSING, Answer, Rule
 from ..scenarios import template_context
+from ..templates import TemplateFailedError
+
+log = logging.getLogger("mockserver.scenario")
 
 SCENARIO_HEADER = "X-Mock-Scenario"
-
-
-def fingerprint(value: str) -> str:
-    """Keys of counters and windows never hold a credential in clear text."""
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def select_scenario(exchange: Exchange) -> Reply | None:
@@ -47,7 +46,7 @@ def select_scenario(exchange: Exchange) -> Reply | None:
         exchange.scenario = scenario
         return None
     chosen = (
-        control.by_key.get(exchange.header("Auth-Key"))
+        (control.by_key and control.by_key.get(exchange.state.store.fingerprint(exchange.header("Auth-Key"))))
         or control.by_brand.get(exchange.header("Brand-URL"))
         or control.everyone
     )
@@ -56,10 +55,11 @@ def select_scenario(exchange: Exchange) -> Reply | None:
 
 
 def _subject(exchange: Exchange, key: str) -> str:
+    """Who a counter or window counts: keys of the store never hold a credential in clear text."""
     if key == "auth-key":
-        return fingerprint(exchange.header("Auth-Key"))
+        return exchange.state.store.fingerprint(exchange.header("Auth-Key"))
     if key == "brand":
-        return fingerprint(exchange.header("Brand-URL"))
+        return exchange.state.store.fingerprint(exchange.header("Brand-URL"))
     if key == "client":
         return exchange.request.remote_addr or "-"
     return "-"
@@ -146,9 +146,24 @@ def _apply(exchange: Exchange, rule: Rule) -> Reply | None:
     if templates is None:
         return Reply.from_canned(canned)
     context = _context(exchange)
-    return Reply(
-        canned.status, templates[0].render(context), {k: str(v) for k, v in templates[1].render(context).items()}
+    try:
+        body, headers = templates[0].render(context), templates[1].render(context)
+    except TemplateFailedError as exc:
+        return _template_failed(exchange, rule, exc)
+    return Reply(canned.status, body, {k: str(v) for k, v in headers.items()})
+
+
+def _template_failed(exchange: Exchange, rule: Rule, exc: TemplateFailedError) -> Reply:
+    """A template that fails on this request (over its budget, or an error) is the scenario's fault:
+    a 500 that says which one, one line in the log, and the next request is served as usual."""
+    scenario = exchange.scenario.name if exchange.scenario else "-"
+    log.warning("template of rule %r in scenario %r failed: %s", rule.name, scenario, exc)
+    problem = Problem(
+        f"The template at {format_field(exc.path) or 'the response'} of rule {rule.name!r} in scenario "
+        f"{scenario!r} failed on this request: {exc.reason}.",
+        code="TemplateFailed",
     )
+    return error_reply(exchange, 500, [problem])
 
 
 def _context(exchange: Exchange) -> dict[str, Any]:

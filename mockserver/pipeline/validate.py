@@ -13,6 +13,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from ..envelope import Problem, error_reply
 from ..exchange import Exchange, Reply
+from ..jsondoc import MAX_DEPTH
 from ..spec import BodySpec, Operation, ParameterSpec, is_json
 from ..validation import describe_violations
 
@@ -133,5 +134,5 @@ def _json_problem(payload: bytes, exc: orjson.JSONDecodeError) -> str:
     except UnicodeDecodeError as bad:
         return f"The request body is not valid UTF-8 (byte 0x{payload[bad.start]:02x} at position {bad.start})."
     if "depth" in exc.msg:
-        return "The request body is nested too deeply (more than 1024 levels)."
+        return f"The request body is nested too deeply (more than {MAX_DEPTH} levels)."
     return f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."

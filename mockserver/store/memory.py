@@ -2,49 +2,73 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
+import os
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import Control, JournalRecord, RateDecision, decide
+from ..jsondoc import copy_tree
+from . import (
+    DEFAULT_MAX_ITEMS,
+    MAX_COUNTERS,
+    Control,
+    Evictions,
+    Items,
+    JournalRecord,
+    RateDecision,
+    decide,
+    keyed_hash,
+)
 
 
 class MemoryStore:
     url = "memory"
 
-    def __init__(self, clock: Callable[[], float] = time.time, journal_size: int = 1000) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.time, journal_size: int = 1000, max_items: int = DEFAULT_MAX_ITEMS
+    ) -> None:
         self.journal_size = journal_size
         self._lock = threading.Lock()
         self._clock = clock
-        self._counters: dict[str, int] = {}
-        self._windows: dict[str, tuple[float, int]] = {}
-        self._resources: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self._counters: OrderedDict[str, int] = OrderedDict()  # least recently used first
+        self._windows: dict[str, tuple[float, int, float]] = {}  # key -> (start, used, end)
+        self._sweep_at = 1024  # windows held when the ended ones are next swept away
+        self._resources: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # items oldest written first
+        self._evictions = Evictions(max_items)
         self._journal: deque[JournalRecord] = deque(maxlen=journal_size)
         self._journal_ids = itertools.count(1)
         self._control = Control()
+        self._salt = os.urandom(32)
+
+    def fingerprint(self, value: str) -> str:
+        return keyed_hash(self._salt, value)
 
     def next_count(self, key: str) -> int:
         with self._lock:
-            count = self._counters.get(key, 0) + 1
+            count = self._counters.pop(key, 0) + 1
             self._counters[key] = count
+            if len(self._counters) > MAX_COUNTERS:
+                self._counters.popitem(last=False)
             return count
 
     def hit(self, key: str, limit: int, window: float) -> RateDecision:
         with self._lock:
             now = self._clock()
-            start, used = self._windows.get(key, (now, 0))
+            start, used, _ = self._windows.get(key, (now, 0, now))
             start, used, decision = decide(start, used, now, limit, window)
-            self._windows[key] = (start, used)
+            self._windows[key] = (start, used, start + window)
+            if len(self._windows) >= self._sweep_at:  # amortized: the sweep halves how often it runs
+                self._windows = {k: w for k, w in self._windows.items() if w[2] > now}
+                self._sweep_at = max(1024, 2 * len(self._windows))
             return decision
 
     def get(self, collection: str, partition: str, item_id: str) -> dict[str, Any] | None:
         with self._lock:
             item = self._resources.get((collection, partition), {}).get(item_id)
-            return copy.deepcopy(item) if item is not None else None
+            return copy_tree(item) if item is not None else None
 
     def put(
         self, collection: str, partition: str, item_id: str, item: dict[str, Any], exclusive: Iterable[str] = ()
@@ -56,14 +80,29 @@ class MemoryStore:
                     for other_id, other in items.items():
                         if other_id != item_id and other.get(flag) is True:
                             other[flag] = False
-            items[item_id] = copy.deepcopy(item)
+            items.pop(item_id, None)  # written again: now the newest
+            items[item_id] = copy_tree(item)
+            excess = len(items) - self._evictions.max_items
+            for oldest in list(itertools.islice(items, max(0, excess))):
+                del items[oldest]
+            self._evictions.evicted(collection, partition, excess)
 
-    def dump(self) -> dict[str, dict[str, dict[str, Any]]]:
+    def dump(self, offset: int = 0, limit: int | None = None) -> Items:
         with self._lock:
-            found: dict[str, dict[str, dict[str, Any]]] = {}
-            for (collection, partition), items in self._resources.items():
-                found.setdefault(collection, {})[partition] = copy.deepcopy(items)
+            found: Items = {}
+            every = (
+                (collection, partition, item_id, item)
+                for (collection, partition), items in self._resources.items()
+                for item_id, item in items.items()
+            )
+            stop = None if limit is None else offset + limit
+            for collection, partition, item_id, item in itertools.islice(every, offset, stop):
+                found.setdefault(collection, {}).setdefault(partition, {})[item_id] = copy_tree(item)
             return found
+
+    def item_count(self) -> int:
+        with self._lock:
+            return sum(len(items) for items in self._resources.values())
 
     def reset(self) -> None:
         with self._lock:

@@ -29,9 +29,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from . import Control, JournalRecord, RateDecision, decide
+from ..jsondoc import dumps, loads
+from . import (
+    DEFAULT_MAX_ITEMS,
+    MAX_COUNTERS,
+    SWEEP_EVERY,
+    Control,
+    Evictions,
+    Items,
+    JournalRecord,
+    RateDecision,
+    decide,
+    keyed_hash,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
@@ -44,13 +54,26 @@ CREATE INDEX IF NOT EXISTS journal_by_time ON journal (time);
 CREATE TABLE IF NOT EXISTS flushers (writer TEXT PRIMARY KEY, pid INTEGER NOT NULL, flushed REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS control (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS salt (id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL);
+"""
+# Columns that bound growth, added to files made before them: when a window ends, when a counter was used.
+COLUMNS = {"windows": "ends REAL NOT NULL DEFAULT 0", "counters": "used REAL NOT NULL DEFAULT 0"}
+INDEXES = """
+CREATE INDEX IF NOT EXISTS windows_by_end ON windows (ends);
+CREATE INDEX IF NOT EXISTS counters_by_use ON counters (used);
 """
 FLUSH_INTERVAL = 0.01  # seconds between journal flushes of one process
 FLUSH_WAIT = 2.0  # a journal read waits at most this long for the other processes' flushes
 
 
 class SqliteStore:
-    def __init__(self, url: str, journal_size: int = 1000, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        url: str,
+        journal_size: int = 1000,
+        clock: Callable[[], float] = time.time,
+        max_items: int = DEFAULT_MAX_ITEMS,
+    ) -> None:
         self.url = url
         self.path = Path(url.removeprefix("sqlite://"))  # sqlite:///tmp/mock.db is /tmp/mock.db
         self.journal_size = journal_size
@@ -61,11 +84,24 @@ class SqliteStore:
         self._flusher_pid = 0
         self._writer = ""
         self._untrimmed = 0
+        self._evictions = Evictions(max_items)
+        self._calls = {"hit": 0, "next_count": 0}  # per process, for the clean-ups every SWEEP_EVERY
         self._control: tuple[int, Control] = (-1, Control())  # one tuple: threads see both or neither
         self._version = _shared_counter(Path(f"{self.path}.version"))
+        _private_file(self.path)  # before SQLite creates it: its -wal and -shm files take its mode
         db = self._db()
         db.executescript(SCHEMA)  # each statement is idempotent, so workers may race here
-        db.execute("INSERT OR IGNORE INTO control VALUES (1, ?)", (orjson.dumps(Control().as_dict()),))
+        with self._transaction() as locked:
+            for table, column in COLUMNS.items():
+                if column.split()[0] not in {row[1] for row in locked.execute(f"PRAGMA table_info({table})")}:
+                    locked.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+        db.executescript(INDEXES)
+        db.execute("INSERT OR IGNORE INTO control VALUES (1, ?)", (dumps(Control().as_dict()),))
+        db.execute("INSERT OR IGNORE INTO salt VALUES (1, ?)", (os.urandom(32),))
+        self._salt: bytes = db.execute("SELECT value FROM salt WHERE id = 1").fetchone()[0]
+
+    def fingerprint(self, value: str) -> str:
+        return keyed_hash(self._salt, value)
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -98,10 +134,23 @@ class SqliteStore:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def _due(self, kind: str) -> bool:
+        """Whether this process's clean-up of `kind` is due (every SWEEP_EVERY calls)."""
+        self._calls[kind] += 1
+        return self._calls[kind] % SWEEP_EVERY == 0
+
     def next_count(self, key: str) -> int:
         with self._transaction() as db:
-            sql = "INSERT INTO counters VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1 RETURNING n"
-            row = db.execute(sql, (key,)).fetchone()
+            sql = (
+                "INSERT INTO counters (key, n, used) VALUES (?, 1, ?) "
+                "ON CONFLICT (key) DO UPDATE SET n = n + 1, used = excluded.used RETURNING n"
+            )
+            row = db.execute(sql, (key, time.time())).fetchone()
+            if self._due("next_count"):  # keep the MAX_COUNTERS most recently used
+                db.execute(
+                    "DELETE FROM counters WHERE key IN (SELECT key FROM counters ORDER BY used DESC LIMIT -1 OFFSET ?)",
+                    (MAX_COUNTERS,),
+                )
         return int(row[0])
 
     def hit(self, key: str, limit: int, window: float) -> RateDecision:
@@ -109,7 +158,12 @@ class SqliteStore:
             now = self._clock()
             row = db.execute("SELECT start, used FROM windows WHERE key = ?", (key,)).fetchone()
             start, used, decision = decide(row[0] if row else now, row[1] if row else 0, now, limit, window)
-            db.execute("INSERT OR REPLACE INTO windows VALUES (?, ?, ?)", (key, start, used))
+            db.execute(
+                "INSERT OR REPLACE INTO windows (key, start, used, ends) VALUES (?, ?, ?, ?)",
+                (key, start, used, start + window),
+            )
+            if self._due("hit"):  # forget the windows that have ended
+                db.execute("DELETE FROM windows WHERE ends <= ?", (now,))
         return decision
 
     def get(self, collection: str, partition: str, item_id: str) -> dict[str, Any] | None:
@@ -121,7 +175,7 @@ class SqliteStore:
             )
             .fetchone()
         )
-        return orjson.loads(row[0]) if row else None
+        return loads(row[0]) if row else None
 
     def put(
         self, collection: str, partition: str, item_id: str, item: dict[str, Any], exclusive: Iterable[str] = ()
@@ -135,25 +189,38 @@ class SqliteStore:
                     (collection, partition, item_id),
                 ).fetchall()
                 for other_id, blob in rows:
-                    other = orjson.loads(blob)
+                    other = loads(blob)
                     if other.get(flag) is True:
                         other[flag] = False
                         db.execute(
                             "UPDATE items SET item = ? WHERE collection = ? AND partition = ? AND id = ?",
-                            (orjson.dumps(other), collection, partition, other_id),
+                            (dumps(other), collection, partition, other_id),
                         )
-            db.execute(
+            db.execute(  # a REPLACE gives the row a new rowid: rowids are in the order items were written
                 "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
-                (collection, partition, item_id, orjson.dumps(item)),
+                (collection, partition, item_id, dumps(item)),
             )
+            where = "FROM items WHERE collection = ? AND partition = ?"
+            excess = db.execute(f"SELECT count(*) {where}", (collection, partition)).fetchone()[0]
+            excess -= self._evictions.max_items
+            if excess > 0:
+                db.execute(
+                    f"DELETE FROM items WHERE rowid IN (SELECT rowid {where} ORDER BY rowid LIMIT ?)",
+                    (collection, partition, excess),
+                )
+                self._evictions.evicted(collection, partition, excess)
 
-    def dump(self) -> dict[str, dict[str, dict[str, Any]]]:
-        found: dict[str, dict[str, dict[str, Any]]] = {}
+    def dump(self, offset: int = 0, limit: int | None = None) -> Items:
+        found: Items = {}
         for collection, partition, item_id, blob in self._db().execute(
-            "SELECT collection, partition, id, item FROM items ORDER BY rowid"
+            "SELECT collection, partition, id, item FROM items ORDER BY rowid LIMIT ? OFFSET ?",
+            (-1 if limit is None else limit, offset),
         ):
-            found.setdefault(collection, {}).setdefault(partition, {})[item_id] = orjson.loads(blob)
+            found.setdefault(collection, {}).setdefault(partition, {})[item_id] = loads(blob)
         return found
+
+    def item_count(self) -> int:
+        return int(self._db().execute("SELECT count(*) FROM items").fetchone()[0])
 
     def reset(self) -> None:
         with self._transaction() as db:
@@ -166,7 +233,7 @@ class SqliteStore:
             return
         if self._flusher_pid != os.getpid():
             self._start_flusher()
-        item = (entry.setdefault("time", time.time()), orjson.dumps(entry))
+        item = (entry.setdefault("time", time.time()), dumps(entry))
         with self._pending_lock:
             self._pending.append(item)
 
@@ -226,7 +293,7 @@ class SqliteStore:
             .execute("SELECT id, entry FROM journal ORDER BY time DESC, id DESC LIMIT ?", (self.journal_size,))
             .fetchall()
         )
-        return [{**orjson.loads(blob), "id": entry_id} for entry_id, blob in reversed(rows)]
+        return [{**loads(blob), "id": entry_id} for entry_id, blob in reversed(rows)]
 
     def clear_journal(self) -> None:
         """Entries answered before now are dropped, also those still buffered in other processes."""
@@ -239,7 +306,7 @@ class SqliteStore:
         cached, control = self._control
         if version != cached:
             row = self._db().execute("SELECT data FROM control WHERE id = 1").fetchone()
-            control = Control.from_dict(orjson.loads(row[0]))
+            control = Control.from_dict(loads(row[0]))
             self._control = (version, control)
         return control
 
@@ -251,8 +318,8 @@ class SqliteStore:
     def change_control(self, change: Callable[[Control], Control]) -> Control:
         with self._transaction(after_commit=self._bump_version) as db:
             row = db.execute("SELECT data FROM control WHERE id = 1").fetchone()
-            changed = change(Control.from_dict(orjson.loads(row[0])))
-            db.execute("UPDATE control SET data = ? WHERE id = 1", (orjson.dumps(changed.as_dict()),))
+            changed = change(Control.from_dict(loads(row[0])))
+            db.execute("UPDATE control SET data = ? WHERE id = 1", (dumps(changed.as_dict()),))
         return changed
 
     def close(self) -> None:
@@ -271,6 +338,16 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _private_file(path: Path) -> None:
+    """The state file readable by its owner only (it holds journal entries and items): created 0600,
+    or tightened to that if it exists. SQLite gives its -wal and -shm files the database's mode."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _shared_counter(path: Path) -> mmap.mmap:
