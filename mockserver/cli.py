@@ -21,7 +21,7 @@ from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
 from .contract import DEFAULT_MAX_EXAMPLES, ENV_PREFIX, ContractRun, env_headers, parse_report, run_contract
 from .coverage import coverage, outside, table_lines, uncovered
 from .diff import BREAKING, diff_specs, render_json, render_text
-from .errors import ConfigError
+from .errors import ConfigError, unexpected_problem
 from .reload import Reloader
 from .serving import make_mock_server
 from .spec import load_spec
@@ -197,7 +197,7 @@ def serve(
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     load = functools.partial(load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True)
-    config = _load_or_exit(load)
+    config = _load_or_exit(load, spec)
     origins = () if cors_origins == ("none",) else cors_origins
     with _shared_state_url(state_url, workers) as url:
         state = MockState(config, store=_open_store_or_exit(url, journal_size))
@@ -315,13 +315,17 @@ def check(spec: Path, scenarios_dir: Path) -> None:
     click.echo("\nok: the spec, its examples and every scenario agree; every documented status is produced")
 
 
-def _load_or_exit(load: Callable[[], MockConfig]) -> MockConfig:
+def _load_or_exit(load: Callable[[], MockConfig], spec: Path) -> MockConfig:
+    """The configuration, or one line per problem (`error: FILE: reason`) and exit 2."""
     try:
         return load()
     except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(EXIT_USAGE)
+        problems = exc.problems
+    except Exception as exc:  # the loaders name the file for what they meet; the rest is built from the spec
+        problems = [unexpected_problem(spec, exc)]
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 def _listen_or_exit(host: str, port: int) -> socket.socket:
