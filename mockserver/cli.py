@@ -137,7 +137,8 @@ def main() -> None:
     multiple=True,
     default=("*",),
     show_default=True,
-    help="Origins browsers may call from; repeatable. 'none' turns CORS off.",
+    help="Origins whose pages may call the mocked API (for /__mock/ see --admin-origin); repeatable. "
+    "'none' turns CORS off.",
 )
 @click.option(
     "--reload/--no-reload", default=True, show_default=True, help="Apply edits to the spec and scenarios while serving."
@@ -163,6 +164,22 @@ def main() -> None:
     help="Require this token for the dashboard and admin API under /__mock/ "
     "(env MOCKSERVER_ADMIN_TOKEN; advised with a --host beyond loopback).",
 )
+@click.option(
+    "--admin-origin",
+    "admin_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A web origin (e.g. http://localhost:3000) whose pages may call the admin API; repeatable. "
+    "Without it, pages on other origins can neither read nor change anything under /__mock/.",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name the dashboard and admin API answer to besides loopback ones and the bound address "
+    "(a guard against DNS rebinding); repeatable, '*' for any.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(
     spec: Path,
@@ -178,6 +195,8 @@ def serve(
     workers: int | None,
     state_url: str | None,
     admin_token: str | None,
+    admin_origins: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Serve the mock until interrupted.
@@ -201,7 +220,15 @@ def serve(
     origins = () if cors_origins == ("none",) else cors_origins
     with _shared_state_url(state_url, workers) as url:
         state = MockState(config, store=_open_store_or_exit(url, journal_size))
-        app = create_app(config=config, cors_origins=origins, state=state, admin_token=admin_token)
+        app = create_app(
+            config=config,
+            cors_origins=origins,
+            state=state,
+            admin_token=admin_token,
+            host=host,
+            allowed_hosts=allowed_hosts,
+            admin_origins=admin_origins,
+        )
         if not admin_token and not _is_loopback(host):
             click.echo(
                 f"warning: bound to {host} without --admin-token: anyone who can reach this port can use the "
