@@ -6,7 +6,6 @@ import contextlib
 import errno
 import functools
 import ipaddress
-import logging
 import re
 import socket
 import sys
@@ -22,6 +21,7 @@ from .contract import DEFAULT_MAX_EXAMPLES, ENV_PREFIX, ContractRun, env_headers
 from .coverage import coverage, outside, table_lines, uncovered
 from .diff import BREAKING, diff_specs, render_json, render_text
 from .errors import ConfigError, unexpected_problem
+from .logsafe import configure_logging, escape_control_chars
 from .reload import Reloader
 from .serving import make_mock_server
 from .spec import load_spec
@@ -211,10 +211,7 @@ def serve(
       curl -i -X POST http://127.0.0.1:8080/api/v1/app-integrations/smtp \\
            -H 'Auth-Key: my-key' -H 'Brand-URL: your-domain.com' -H 'X-Mock-Scenario: forbidden'
     """
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr
-    )
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    configure_logging(quiet)
     load = functools.partial(load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True)
     config = _load_or_exit(load, spec)
     origins = () if cors_origins == ("none",) else cors_origins
@@ -351,7 +348,7 @@ def _load_or_exit(load: Callable[[], MockConfig], spec: Path) -> MockConfig:
     except Exception as exc:  # the loaders name the file for what they meet; the rest is built from the spec
         problems = [unexpected_problem(spec, exc)]
     for problem in problems:
-        click.echo(f"error: {problem}", err=True)
+        click.echo(f"error: {escape_control_chars(str(problem))}", err=True)
     sys.exit(EXIT_USAGE)
 
 
