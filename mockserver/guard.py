@@ -7,7 +7,7 @@ same-origin. So every request under /__mock/ passes one guard, in this order:
 2. it must not come from another origin (`Origin`, or `Sec-Fetch-Site` where a browser sends no
    Origin), unless that origin was allowed with --admin-origin;
 3. a call that changes state must send JSON or no body at all (an HTML form cannot), and no body
-   may exceed ADMIN_MAX_BODY (refused before reading it);
+   may exceed ADMIN_MAX_BODY (a declared length over it is refused unread, a chunked body at the limit);
 4. the admin token, when one is set.
 
 Every answer under /__mock/ also forbids framing and carries the dashboard's Content-Security-Policy.
@@ -68,7 +68,7 @@ class AdminPolicy:
         --allowed-host; bound to every interface (0.0.0.0, ::), any IP address too."""
         wildcard = host in WILDCARD_BINDS
         names = {_host_name(name) for name in (*allowed_hosts, *([] if wildcard else [host]))}
-        return cls(frozenset(names), frozenset(o.rstrip("/") for o in origins), wildcard, token or None)
+        return cls(frozenset(names), frozenset(o.rstrip("/").lower() for o in origins), wildcard, token or None)
 
     def allows_host(self, host: str) -> bool:
         name = _host_name(host)
@@ -81,7 +81,7 @@ class AdminPolicy:
         return address.is_loopback or self.any_ip
 
     def allows_origin(self, origin: str) -> bool:
-        return "*" in self.origins or origin in self.origins
+        return "*" in self.origins or origin.lower() in self.origins
 
 
 def _host_name(host: str) -> str:
