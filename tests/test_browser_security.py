@@ -206,6 +206,7 @@ def test_a_page_on_another_origin_can_neither_read_nor_change_anything(
         framed = attack.frame_locator("#framed")  # frame-ancestors 'none': Chromium shows its own error page
         expect(framed.locator("body")).to_have_count(1)
         expect(framed.locator("#active-summary")).to_have_count(0)
+        attack.close()  # the user moves on (an open page with blocked frames slows Chromium's other tabs)
 
     for credentials in ("omit", "include"):
         assert results[f"read journal ({credentials})"] == "blocked: TypeError"  # no CORS: nothing to read
