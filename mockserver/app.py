@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import socket
 import time
 from collections.abc import Sequence
@@ -20,10 +21,11 @@ from werkzeug.wrappers import Request
 
 from .admin import admin
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
-from .dashboard import check_token, dashboard
+from .dashboard import dashboard
 from .envelope import Problem, error_reply
 from .exchange import Exchange, Reply
 from .jsondoc import JsonProvider, dumps
+from .guard import ADMIN_PATH, API_PATH, AdminPolicy, guard, is_admin_path, secure_headers
 from .pipeline import handle
 from .serving import broken_body
 from .state import MockState
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mockserver")
 JSON = "application/json"
 CORS_HEADERS = ["Brand-URL", "Auth-Key", "Content-Type", "X-Mock-Scenario", "Prefer", "Accept"]
+ADMIN_CORS_HEADERS = ["Authorization", "Content-Type", "Accept"]
 EXPOSED_HEADERS = [
     "Retry-After",
     "X-RateLimit-Limit",
@@ -55,20 +58,32 @@ def create_app(
     cors_origins: Sequence[str] = ("*",),
     state: MockState | None = None,
     admin_token: str | None = None,
+    host: str = "127.0.0.1",
+    allowed_hosts: Sequence[str] = (),
+    admin_origins: Sequence[str] = (),
 ) -> Flask:
-    """Build the mock for a spec and a scenario directory; raises ConfigError if either is broken."""
+    """Build the mock for a spec and a scenario directory; raises ConfigError if either is broken.
+    `host` is the address served on: with `allowed_hosts`, `admin_origins` and `admin_token` it says
+    who may use /__mock/ (see guard.py)."""
     config = config or load_config(spec, scenarios, scenario, max_body_size)
     app = Flask("mockserver")
     app.json = JsonProvider(app)  # orjson, any depth; bodies in the journal keep the client's order
     app.extensions["mockserver"] = state or MockState(config, journal_size)
     app.register_blueprint(admin)
     app.register_blueprint(dashboard)
-    for blueprint in (admin, dashboard):
-        app.before_request_funcs.setdefault(blueprint.name, []).append(lambda: check_token(admin_token))
+    policy = AdminPolicy.for_bind(host, allowed_hosts, admin_origins, admin_token)
+    app.before_request(lambda: guard(policy))
+    app.after_request(secure_headers)
+    # The mocked API answers the origins of --cors-origin; /__mock/ only those of --admin-origin.
+    resources: dict[str | re.Pattern[str], dict[str, Any]] = {}
     if cors_origins:
+        resources[API_PATH] = {"origins": list(cors_origins)}
+    if policy.origins:
+        resources[ADMIN_PATH] = {"origins": sorted(policy.origins), "allow_headers": ADMIN_CORS_HEADERS}
+    if resources:
         CORS(
             app,
-            origins=list(cors_origins),
+            resources=resources,
             allow_headers=CORS_HEADERS,
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
@@ -115,7 +130,7 @@ class FastLane:
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        if "HTTP_ORIGIN" in environ or environ.get("PATH_INFO", "").startswith("/__mock"):
+        if "HTTP_ORIGIN" in environ or is_admin_path(environ.get("PATH_INFO", "")):
             return self.flask_wsgi(environ, start_response)
         exchange = Exchange(Request(environ), self.state)
         try:

@@ -6,7 +6,6 @@ import contextlib
 import errno
 import functools
 import ipaddress
-import logging
 import re
 import socket
 import sys
@@ -35,7 +34,8 @@ from .contract import (
 )
 from .coverage import coverage, outside, table_lines, uncovered
 from .diff import BREAKING, diff_specs, render_json, render_text
-from .errors import ConfigError
+from .errors import ConfigError, unexpected_problem
+from .logsafe import configure_logging, escape_control_chars
 from .reload import Reloader
 from .serving import make_mock_server
 from .spec import load_spec
@@ -158,7 +158,8 @@ def main() -> None:
     multiple=True,
     default=("*",),
     show_default=True,
-    help="Origins browsers may call from; repeatable. 'none' turns CORS off.",
+    help="Origins whose pages may call the mocked API (for /__mock/ see --admin-origin); repeatable. "
+    "'none' turns CORS off.",
 )
 @click.option(
     "--reload/--no-reload", default=True, show_default=True, help="Apply edits to the spec and scenarios while serving."
@@ -184,6 +185,22 @@ def main() -> None:
     help="Require this token for the dashboard and admin API under /__mock/ "
     "(env MOCKSERVER_ADMIN_TOKEN; advised with a --host beyond loopback).",
 )
+@click.option(
+    "--admin-origin",
+    "admin_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A web origin (e.g. http://localhost:3000) whose pages may call the admin API; repeatable. "
+    "Without it, pages on other origins can neither read nor change anything under /__mock/.",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name the dashboard and admin API answer to besides loopback ones and the bound address "
+    "(a guard against DNS rebinding); repeatable, '*' for any.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(
     spec: Path,
@@ -200,6 +217,8 @@ def serve(
     workers: int | None,
     state_url: str | None,
     admin_token: str | None,
+    admin_origins: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Serve the mock until interrupted.
@@ -214,16 +233,21 @@ def serve(
       curl -i -X POST http://127.0.0.1:8080/api/v1/app-integrations/smtp \\
            -H 'Auth-Key: my-key' -H 'Brand-URL: your-domain.com' -H 'X-Mock-Scenario: forbidden'
     """
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr
-    )
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    configure_logging(quiet)
     load = functools.partial(load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True)
-    config = _load_or_exit(load)
+    config = _load_or_exit(load, spec)
     origins = () if cors_origins == ("none",) else cors_origins
     with _shared_state_url(state_url, workers) as url:
         state = MockState(config, store=_open_store_or_exit(url, journal_size, max_items))
-        app = create_app(config=config, cors_origins=origins, state=state, admin_token=admin_token)
+        app = create_app(
+            config=config,
+            cors_origins=origins,
+            state=state,
+            admin_token=admin_token,
+            host=host,
+            allowed_hosts=allowed_hosts,
+            admin_origins=admin_origins,
+        )
         if not admin_token and not _is_loopback(host):
             click.echo(
                 f"warning: bound to {host} without --admin-token: anyone who can reach this port can use the "
@@ -350,13 +374,17 @@ def check(spec: Path, scenarios_dir: Path) -> None:
     click.echo("\nok: the spec, its examples and every scenario agree; every documented status is produced")
 
 
-def _load_or_exit(load: Callable[[], MockConfig]) -> MockConfig:
+def _load_or_exit(load: Callable[[], MockConfig], spec: Path) -> MockConfig:
+    """The configuration, or one line per problem (`error: FILE: reason`) and exit 2."""
     try:
         return load()
     except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(EXIT_USAGE)
+        problems = exc.problems
+    except Exception as exc:  # the loaders name the file for what they meet; the rest is built from the spec
+        problems = [unexpected_problem(spec, exc)]
+    for problem in problems:
+        click.echo(f"error: {escape_control_chars(str(problem))}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 def _listen_or_exit(host: str, port: int) -> socket.socket:

@@ -1,21 +1,17 @@
 """The dashboard at /__mock/: a page for people, built on the admin API. Its assets ship in the
 package (mockserver/ui/, no CDN, no build step), so it works offline. This module serves them,
-digests the spec for the API docs view, and guards /__mock/ with the optional admin token."""
+and digests the spec for the API docs view. Who may use it: mockserver/guard.py."""
 
 from __future__ import annotations
 
 import copy
-import hmac
 from typing import Any
-from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, send_from_directory
-from werkzeug.wrappers import Response as ResponseBase
+from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 
 from .spec import Spec, path_of
 from .state import MockState
 
-TOKEN_COOKIE = "mockserver_admin"
 UI = __import__("pathlib").Path(__file__).parent / "ui"
 
 dashboard = Blueprint("mockserver_dashboard", __name__, url_prefix="/__mock")
@@ -27,12 +23,9 @@ def _state() -> MockState:
 
 
 def page() -> Response:
-    """The single page; the views are sections of it, chosen by the URL's fragment."""
-    response = send_from_directory(UI, "index.html", max_age=0)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"
-    )
-    return response
+    """The single page; the views are sections of it, chosen by the URL's fragment. Its
+    Content-Security-Policy, like every /__mock/ answer's, comes from guard.secure_headers."""
+    return send_from_directory(UI, "index.html", max_age=0)
 
 
 @dashboard.get("/ui/<path:name>")
@@ -51,30 +44,6 @@ def openapi_document() -> Response:
 @dashboard.get("/docs.json")
 def docs() -> Response:
     return jsonify(docs_model(_state().config.spec))
-
-
-def check_token(token: str | None) -> ResponseBase | None:
-    """With an admin token set, /__mock/ answers only to it: `Authorization: Bearer TOKEN`, or a
-    cookie set by opening any /__mock/ page once with `?token=TOKEN`."""
-    if not token:
-        return None
-    given = request.args.get("token")
-    if given is not None and hmac.compare_digest(given.encode(), token.encode()):
-        args = {k: v for k, v in request.args.items() if k != "token"}
-        target = request.path + ("?" + urlencode(args) if args else "")
-        response = redirect(target, code=303)  # the token leaves the address bar and the history
-        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/__mock")
-        return response
-    header = request.headers.get("Authorization", "")
-    offered = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(TOKEN_COOKIE, "")
-    if offered and hmac.compare_digest(offered.encode(), token.encode()):
-        return None
-    response = jsonify(
-        {"error": "this mock's admin API needs its token: Authorization: Bearer TOKEN, or open /__mock/?token=TOKEN"}
-    )
-    response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Bearer realm="mockserver admin"'
-    return response
 
 
 # -- the API docs view's model: the spec with $refs resolved, shaped for reading --------------

@@ -40,3 +40,10 @@ class ConfigError(Exception):
     def __init__(self, problems: Sequence[ConfigProblem]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def unexpected_problem(file: Path, exc: Exception) -> ConfigProblem:
+    """A failure no check foresaw, still told as file and reason: never a traceback, never a dead reloader."""
+    if isinstance(exc, RecursionError):
+        return ConfigProblem(file, "nested too deeply to load (Python's recursion limit was reached)")
+    return ConfigProblem(file, f"cannot be loaded: {type(exc).__name__}: {exc}")

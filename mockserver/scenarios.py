@@ -18,7 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .errors import ConfigError, ConfigProblem, JsonPath
+from .errors import ConfigError, ConfigProblem, JsonPath, unexpected_problem
 from .rules import Answer, Condition, Latency, Match, PatternError, RateLimit, Rule, parse_field_path
 from .spec import Canned, Operation, ResponseSpec, Spec
 from .templates import CaseInsensitive, Template, TemplateFailedError, has_template, template_problems
@@ -110,6 +110,8 @@ def load_scenarios(directory: Path, spec: Spec) -> dict[str, Scenario]:
             scenarios[path.stem] = load_scenario(path, spec)
         except ConfigError as exc:
             problems.extend(exc.problems)
+        except Exception as exc:  # RecursionError and whatever else no check foresaw: still this file's problem
+            problems.append(unexpected_problem(path, exc))
     if problems:
         raise ConfigError(problems)
     scenarios.setdefault(DEFAULT_SCENARIO, PASS_THROUGH)

@@ -22,7 +22,7 @@ import orjson
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .errors import ConfigError, ConfigProblem, JsonPath, format_field
+from .errors import ConfigError, ConfigProblem, JsonPath, format_field, unexpected_problem
 from .jsondoc import dumps
 from .validation import SchemaCheck, ViolationList, compile_validator, describe_violations, fast_document
 from .yamlfile import YamlDocument, load_yaml
@@ -440,6 +440,15 @@ def load_spec(path: Path, remember_valid: bool = False) -> Spec:
 
     `remember_valid` (serve) skips openapi-spec-validator for a document it already passed, by
     content hash: the validator is a third of start-up. `check` (the CI gate) always runs it."""
+    try:
+        return _load_spec(path, remember_valid)
+    except ConfigError:
+        raise
+    except Exception as exc:  # RecursionError and whatever else no check foresaw: still told as file and reason
+        raise ConfigError([unexpected_problem(path, exc)]) from exc
+
+
+def _load_spec(path: Path, remember_valid: bool) -> Spec:
     document = load_yaml(path)
     if not isinstance(document.data, dict):
         raise ConfigError([ConfigProblem(path, "an OpenAPI document must be a mapping", 1)])

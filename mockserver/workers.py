@@ -20,6 +20,10 @@ from typing import Any
 from flask import Flask
 
 LOG_CONFIG: dict[str, Any] = {  # granian's own lines go to stderr with ours; stdout carries only the URL
+    "formatters": {  # escaped like ours (mockserver/logsafe.py): granian may log what a client sent
+        "generic": {"()": "mockserver.logsafe.SafeFormatter", "fmt": "[%(levelname)s] %(message)s"},
+        "access": {"()": "mockserver.logsafe.SafeFormatter", "fmt": "%(message)s"},
+    },
     "handlers": {
         "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
         "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},

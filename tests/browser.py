@@ -25,10 +25,10 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def chromium(**options: Any) -> Iterator[Browser]:
+def chromium(*extra_args: str, **options: Any) -> Iterator[Browser]:
     executable = ensure_installed("chromium", "chromium")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, **options)
+        browser = playwright.chromium.launch(executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args], **options)
         try:
             yield browser
         finally:

@@ -122,6 +122,32 @@ def test_broken_spec_at_start_up_is_one_line_exit_2(tmp_path: Path, text: str, w
     assert words in _one_clear_line(run("serve", "--port", "0", "--spec", str(spec)))
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "rules:\n  - respond:\n      status: 403\n      body: " + "{a: " * 600 + "1" + "}" * 600 + "\n",
+            "4: nested more",
+        ),
+        ("rules:\n  - respond:\n      body: " + "[" * 101 + "]" * 101 + "\n", "3: nested more than 100 levels deep"),
+        ("rules: &loop\n  - respond: *loop\n", "1: an alias refers to a collection it is inside"),
+    ],
+    ids=["600 levels", "101 levels", "a self-referring alias"],
+)
+def test_a_deeply_nested_scenario_at_start_up_is_one_line_exit_2(tmp_path: Path, text: str, reason: str) -> None:
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    (tmp_path / "scenarios" / "deep.yaml").write_text(text)
+    line = _one_clear_line(run("serve", "--port", "0", "--scenarios", str(tmp_path / "scenarios")))
+    assert line.startswith(f"error: {tmp_path / 'scenarios' / 'deep.yaml'}:{reason}")
+
+
+def test_a_deeply_nested_spec_at_start_up_is_one_line_exit_2(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text((ROOT / "openapi.yaml").read_text() + "x-deep: " + "[" * 500 + "]" * 500 + "\n")
+    line = _one_clear_line(run("serve", "--port", "0", "--spec", str(spec)))
+    assert line.startswith(f"error: {spec}:") and line.endswith(": nested more than 100 levels deep")
+
+
 def test_missing_spec_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "file not found" in _one_clear_line(run("serve", "--spec", str(tmp_path / "none.yaml")))
 

@@ -17,6 +17,8 @@ from ..jsondoc import MAX_DEPTH
 from ..spec import BodySpec, Operation, ParameterSpec, is_json
 from ..validation import describe_violations
 
+MALFORMED_CHUNKS = "The request body is malformed chunked encoding: a chunk size or terminator is invalid or missing."
+
 
 def validate_request(exchange: Exchange) -> Reply | None:
     operation = exchange.operation
@@ -98,18 +100,17 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
         return error_reply(exchange, 415, [media_problem])
     try:
         payload = exchange.raw_body()
-    except (ClientDisconnected, OSError):
-        return error_reply(
-            exchange,
-            400,
-            [Problem("The request body ended before its declared length.", field="body")],
-            headers={"Connection": "close"},
-        )
+    except (ClientDisconnected, OSError):  # werkzeug's server raises OSError for a bad chunk size too
+        broken = MALFORMED_CHUNKS if chunked else "The request body ended before its declared length."
+        return error_reply(exchange, 400, [Problem(broken, field="body")], headers={"Connection": "close"})
     if exchange.body_over_limit:
         too_large = Problem(f"The request body is larger than {limit} bytes.", field="body")
         return error_reply(exchange, 413, [too_large], headers={"Connection": "close"})
     if not payload.strip():
-        return error_reply(exchange, 400, [Problem("The request body is empty; send a JSON document.", field="body")])
+        empty = "The request body is empty; send a JSON document."
+        if chunked and not payload and exchange.server_blanks_bad_input:
+            empty = "The request body is empty or its chunked encoding is malformed; send a JSON document."
+        return error_reply(exchange, 400, [Problem(empty, field="body")])
     if not body.takes_json:
         return None  # a non-JSON body the mock does not interpret
     try:
