@@ -24,8 +24,8 @@ from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
 from .dashboard import dashboard
 from .envelope import Problem, error_reply
 from .exchange import Exchange, Reply
-from .jsondoc import JsonProvider, dumps
 from .guard import ADMIN_PATH, API_PATH, AdminPolicy, guard, is_admin_path, secure_headers
+from .jsondoc import JsonProvider, dumps
 from .pipeline import handle
 from .serving import broken_body
 from .state import MockState

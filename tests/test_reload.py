@@ -18,7 +18,7 @@ from mockserver.state import MockState
 from .conftest import HEADERS, ROOT, SMTP_PATH, start_server, valid_body
 
 
-def eventually(condition: Callable[[], bool], within: float = 3.0) -> float:
+def eventually(condition: Callable[[], bool], within: float = 10.0) -> float:
     """Seconds until `condition` held; fails after `within`."""
     started = time.monotonic()
     while time.monotonic() - started < within:
