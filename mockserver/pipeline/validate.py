@@ -86,7 +86,6 @@ def _media_type_problem(exchange: Exchange, body: BodySpec) -> Problem | None:
 
 def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
     request = exchange.request
-    limit = exchange.config.max_body_size
     declared = request.content_length
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     if not declared and not chunked:
@@ -96,18 +95,10 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
     media_problem = _media_type_problem(exchange, body)
     if media_problem is not None:
         return error_reply(exchange, 415, [media_problem])
-    try:
-        payload = exchange.raw_body()
-    except (ClientDisconnected, OSError):
-        return error_reply(
-            exchange,
-            400,
-            [Problem("The request body ended before its declared length.", field="body")],
-            headers={"Connection": "close"},
-        )
-    if exchange.body_over_limit:
-        too_large = Problem(f"The request body is larger than {limit} bytes.", field="body")
-        return error_reply(exchange, 413, [too_large], headers={"Connection": "close"})
+    unread = read_whole_body(exchange)
+    if unread is not None:
+        return unread
+    payload = exchange.raw_body()
     if not payload.strip():
         return error_reply(exchange, 400, [Problem("The request body is empty; send a JSON document.", field="body")])
     if not body.takes_json:
@@ -121,6 +112,24 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
         if violations:
             return error_reply(exchange, 400, [Problem(v.message, field=v.field or "body") for v in violations])
     exchange.body = document
+    return None
+
+
+def read_whole_body(exchange: Exchange) -> Reply | None:
+    """Read the body within the size limit; the 413 or 400 (closing the connection) when it cannot be
+    read whole. Such a body can be neither validated nor forwarded."""
+    try:
+        exchange.raw_body()
+    except (ClientDisconnected, OSError):
+        return error_reply(
+            exchange,
+            400,
+            [Problem("The request body ended before its declared length.", field="body")],
+            headers={"Connection": "close"},
+        )
+    if exchange.body_over_limit:
+        too_large = Problem(f"The request body is larger than {exchange.config.max_body_size} bytes.", field="body")
+        return error_reply(exchange, 413, [too_large], headers={"Connection": "close"})
     return None
 
 
