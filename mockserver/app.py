@@ -41,6 +41,7 @@ EXPOSED_HEADERS = [
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
     "X-Correlation-Id",
+    "X-Mock-Violations",
     "Allow",
 ]
 
