@@ -32,6 +32,7 @@ class Reply:
     fault: str | None = None
     hold_seconds: float = 0.0
     from_upstream: bool = False  # the real API's answer: sent as it came, correlation ids untouched
+    repeated_headers: list[tuple[str, str]] = field(default_factory=list)  # a name's 2nd... (Set-Cookie)
 
     @classmethod
     def from_canned(cls, canned: Canned) -> Reply:

@@ -381,9 +381,12 @@ def test_hop_by_hop_headers_are_dropped_and_host_rewritten() -> None:
 
     @echo.route("/<path:anything>", methods=["POST"])
     def headers(anything: str) -> Any:
-        return jsonify(
+        echoed = jsonify(
             {"headers": dict(request.headers.items()), "path": request.full_path, "body": request.data.decode()}
         )
+        echoed.headers.add("Set-Cookie", "a=1")
+        echoed.headers.add("Set-Cookie", "b=2")
+        return echoed
 
     with serving(echo) as url:
         forwarder = Forwarder(Upstream(url + "/base/"))
@@ -406,6 +409,7 @@ def test_hop_by_hop_headers_are_dropped_and_host_rewritten() -> None:
         echoed = {k.lower(): v for k, v in proxied.get_json()["headers"].items()}
         assert echoed["x-forwarded-for"] == "10.1.2.3, 127.0.0.1" and echoed["x-forwarded-host"] == "localhost"
         assert echoed["auth-key"] == VALID_KEY and proxied.headers["X-Mock-Violations"] != "0"
+        assert proxied.headers.getlist("Set-Cookie") == ["a=1", "b=2"]  # repeated headers stay repeated
     seen = json.loads(answer.content)
     assert seen["path"] == "/base/api/x?a=1&b=2" and seen["body"] == "hello"
     names = {k.lower(): v for k, v in seen["headers"].items()}

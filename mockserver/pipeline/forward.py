@@ -87,7 +87,14 @@ def forward(exchange: Exchange) -> Reply | None:
     if found and forwarder.upstream.strict:
         problems = [Problem(f"The upstream's response: {v.message}", field=v.field) for v in found]
         return error_reply(exchange, 502, problems, message="The upstream's response broke the contract.")
-    return Reply(answer.status, body, dict(answer.headers), payload=answer.content, from_upstream=True)
+    first: dict[str, str] = {}
+    repeated = []  # several Set-Cookie lines stay several
+    for name, value in answer.headers:
+        if name in first:
+            repeated.append((name, value))
+        else:
+            first[name] = value
+    return Reply(answer.status, body, first, payload=answer.content, from_upstream=True, repeated_headers=repeated)
 
 
 def _forwarded_for(exchange: Exchange) -> list[tuple[str, str]]:
