@@ -107,6 +107,25 @@ def test_what_the_mock_answers_never_reaches_the_upstream(live_server, upstream)
     assert report(mock.url)["exchanges"] == 0
 
 
+def test_latency_rate_limits_and_faults_still_apply_in_front(live_server, upstream) -> None:
+    mock = live_server("--upstream", upstream())
+    quota = [create(mock.url, **{"X-Mock-Scenario": "quota"}) for _ in range(6)]
+    assert [a.status_code for a in quota] == [201] * 5 + [429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in quota] == ["4", "3", "2", "1", "0", "0"]
+    assert all("createdDate" in a.json()["data"] for a in quota[:5])  # the five went upstream
+
+    started = time.monotonic()
+    assert create(mock.url, **{"X-Mock-Scenario": "slow"}).json()["data"]["createdDate"]
+    assert time.monotonic() - started >= 0.3
+
+    flaky = {**KEY, "X-Mock-Scenario": "flaky-network"}
+    assert requests.post(mock.url + SMTP_PATH, json=valid_body(), headers=flaky).json()["data"]["createdDate"]
+    with pytest.raises(requests.ConnectionError):
+        requests.post(mock.url + SMTP_PATH, json=valid_body(), headers=flaky)
+    rules = [e["rule"] for e in journal(mock.url)]
+    assert rules == ["flaky #2", "upstream", "upstream", "rate limit", *["upstream"] * 5], rules
+
+
 def test_an_invalid_request_is_forwarded_and_reported(live_server, upstream) -> None:
     mock = live_server("--upstream", upstream())
     answer = create(mock.url, valid_body(port="587"))
