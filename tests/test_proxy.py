@@ -19,7 +19,7 @@ from xml.etree import ElementTree
 
 import pytest
 import requests
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 
 from mockserver import create_app, load_config
 from mockserver.forwarder import Forwarder, Upstream, check_url
@@ -443,3 +443,21 @@ def test_upstream_urls_are_shown_without_credentials() -> None:
     assert Upstream("https://api.example.com").shown == "https://api.example.com"
     assert check_url("https://api.example.com/base") is None
     assert check_url("https://api.example.com/?q=1") is not None
+
+
+def test_an_upstream_body_past_the_bound_is_a_502_not_held_in_memory() -> None:
+    big = Flask("big")
+
+    @big.route("/<path:anything>", methods=["POST"])
+    def endless(anything: str) -> Any:
+        return Response((b"x" * 65536 for _ in range(64)), mimetype="application/json")  # 4 MiB, streamed
+
+    with serving(big) as url:
+        config = load_config(SPEC, SCENARIOS)
+        upstream = Upstream(url, max_response_size=1024 * 1024)
+        app = create_app(config=config, state=MockState(config, forwarder=Forwarder(upstream)))
+        answer = app.test_client().post(SMTP_PATH, json=valid_body(), headers=KEY)
+    assert answer.status_code == 502
+    assert answer.get_json()["errors"][0]["message"] == (
+        f"The upstream {url} answered with a body larger than 1048576 bytes."
+    )

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from .recorder import Recorder
 
 DEFAULT_TIMEOUT = 10.0
+# The most of an upstream's body the mock holds: it checks bodies whole, and must stay bounded (a 502 past it).
+MAX_RESPONSE_SIZE = 32 * 1024 * 1024
 # RFC 9110 7.6.1: meaningful for one connection only, never passed on by a proxy (nor those that
 # the Connection header names).
 HOP_BY_HOP = frozenset(
@@ -37,7 +39,8 @@ NOT_RETURNED = HOP_BY_HOP | {"content-length", "content-encoding", "date", "serv
 
 
 class UpstreamError(Exception):
-    """The upstream could not be reached or did not answer; `timed_out` tells 504 from 502."""
+    """No usable answer from the upstream, said as what it did ("gave no answer: ..."); `timed_out`
+    tells 504 from 502."""
 
     def __init__(self, reason: str, timed_out: bool) -> None:
         super().__init__(reason)
@@ -53,6 +56,7 @@ class Upstream:
     strict: bool = False
     mock_operations: frozenset[str] = frozenset()
     record: Path | None = None
+    max_response_size: int = MAX_RESPONSE_SIZE
 
     @property
     def shown(self) -> str:
@@ -127,19 +131,33 @@ class Forwarder:
         headers = list(headers)
         named = {n.strip().lower() for k, v in headers if k.lower() == "connection" for n in v.split(",")}
         request_headers = [(k, v) for k, v in headers if k.lower() not in NOT_FORWARDED and k.lower() not in named]
+        request = self.client.build_request(
+            method, self.url_for(path, query), headers=request_headers, content=body or None
+        )
         try:
-            response = self.client.request(
-                method, self.url_for(path, query), headers=request_headers, content=body or None
-            )
+            response = self.client.send(request, stream=True)
+            try:
+                content = self._bounded_body(response)
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
-            raise UpstreamError(f"no answer within {self.upstream.timeout:g} s ({type(exc).__name__})", True) from exc
+            raise UpstreamError(
+                f"gave no answer within {self.upstream.timeout:g} s ({type(exc).__name__})", True
+            ) from exc
         except httpx.HTTPError as exc:
-            raise UpstreamError(_reason(exc), False) from exc
+            raise UpstreamError(f"gave no answer: {_reason(exc)}", False) from exc
         raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]  # names as sent
         returned = [(k, v) for k, v in raw if k.lower() not in NOT_RETURNED]
-        return UpstreamResponse(
-            response.status_code, returned, response.content, response.elapsed.total_seconds() * 1000
-        )
+        return UpstreamResponse(response.status_code, returned, content, response.elapsed.total_seconds() * 1000)
+
+    def _bounded_body(self, response: httpx.Response) -> bytes:
+        limit, size, chunks = self.upstream.max_response_size, 0, []
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise UpstreamError(f"answered with a body larger than {limit} bytes", False)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def close(self) -> None:
         for client in self._clients.values():
@@ -155,6 +173,7 @@ def _reason(exc: httpx.HTTPError) -> str:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "MAX_RESPONSE_SIZE",
     "Forwarder",
     "Upstream",
     "UpstreamError",

@@ -127,10 +127,10 @@ def _not_implemented(exchange: Exchange, answer: UpstreamResponse) -> bool:
 
 
 def _no_answer(exchange: Exchange, forwarder: Forwarder, exc: UpstreamError) -> Reply:
-    """A 504 for an upstream that did not answer in time, a 502 for one that cannot be reached: within
-    the timeout, never a hang."""
+    """A 504 for an upstream that did not answer in time, a 502 for one that cannot be reached or
+    answers past the size bound: within the timeout, never a hang."""
     status = 504 if exc.timed_out else 502
     exchange.decided_by = "upstream timed out" if exc.timed_out else "upstream unreachable"
     log.warning("upstream %s: %s", forwarder.upstream.shown, exc)
-    problem = Problem(f"The upstream {forwarder.upstream.shown} gave no answer: {exc}.", code="UpstreamUnavailable")
+    problem = Problem(f"The upstream {forwarder.upstream.shown} {exc}.", code="UpstreamUnavailable")
     return error_reply(exchange, status, [problem])
