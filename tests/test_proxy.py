@@ -101,10 +101,37 @@ def test_what_the_mock_answers_never_reaches_the_upstream(live_server, upstream)
     assert create(mock.url, **{"X-Mock-Scenario": "rate-limited"}).status_code == 429
     assert create(mock.url, Prefer="code=403").status_code == 403
     assert requests.get(mock.url + "/__mock/scenarios").status_code == 200  # the admin API stays the mock's
-    assert requests.get(mock.url + "/no/such/path").status_code == 404  # the mock's router: not in the spec
+    unknown = requests.get(mock.url + "/__mock/no-such-page")
+    assert unknown.status_code == 404 and unknown.json()["message"] == "Not Found - The resource was not found."
     rules = [e["rule"] for e in journal(mock.url)]
     assert rules == ["route", "Prefer header", "rules[0]"]  # rate-limited's rule
     assert report(mock.url)["exchanges"] == 0
+
+
+def test_what_the_spec_lacks_is_forwarded_as_it_is_and_reported(live_server, upstream) -> None:
+    base = upstream()
+    mock = live_server("--upstream", base)
+    unknown = requests.get(mock.url + "/api/v1/not-in-the-spec", headers=KEY)
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["details"] == "Nothing here."  # upstream's
+    wrong_method = requests.delete(mock.url + SMTP_PATH, headers=KEY)
+    assert wrong_method.status_code == 405 and wrong_method.headers["Allow"] == "POST"  # the upstream's Allow
+    method, path = journal(mock.url)
+    assert path["rule"] == "upstream (not in the spec)" and path["operation"] is None
+    assert path["violations"] == [
+        {
+            "in": "request",
+            "check": "request_route",
+            "field": None,
+            "message": "No operation is declared at /api/v1/not-in-the-spec.",
+        }
+    ]
+    assert method["violations"][0]["message"] == "DELETE is not supported here; use POST."
+    operations = [op["operation"] for op in report(mock.url)["operations"]]
+    assert operations == ["DELETE /api/v1/app-integrations/smtp", "GET /api/v1/not-in-the-spec"]
+
+    strict = live_server("--upstream", base, "--strict")
+    refused = requests.get(strict.url + "/api/v1/not-in-the-spec", headers=KEY)
+    assert refused.status_code == 404 and "No operation is declared" in refused.json()["errors"][0]["message"]
 
 
 def test_latency_rate_limits_and_faults_still_apply_in_front(live_server, upstream) -> None:

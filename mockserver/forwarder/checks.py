@@ -17,6 +17,7 @@ from ..exchange import Reply
 from ..spec import JSON_MEDIA_TYPE, Operation, Spec, is_json
 
 CHECKS = {
+    "request_route": "the request's path and method are an operation of the spec",
     "request_auth": "the request carries the credentials the spec requires",
     "request_media_type": "the request body has a media type the spec accepts",
     "request_schema": "the request's parameters and body match the spec",
@@ -25,7 +26,13 @@ CHECKS = {
     "response_headers": "the response carries the documented headers, with valid values",
     "response_schema": "the response body matches the documented schema",
 }
-_REQUEST_CHECK = {401: "request_auth", 403: "request_auth", 415: "request_media_type"}
+_REQUEST_CHECK = {
+    404: "request_route",
+    405: "request_route",
+    401: "request_auth",
+    403: "request_auth",
+    415: "request_media_type",
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,8 @@ class Violation:
 
 
 def request_violations(refusal: Reply) -> list[Violation]:
-    """What the mock would have refused the request for, as violations (its error items)."""
+    """What the mock would have refused the request for, as violations (its error items): its router's
+    404 or 405, authentication's 401 or 403, validation's 415 or 400."""
     check = _REQUEST_CHECK.get(refusal.status, "request_schema")
     errors = refusal.body.get("errors") if isinstance(refusal.body, dict) else None
     return [

@@ -12,6 +12,7 @@ left to `respond`, so the mock fills in what is not deployed yet.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ..envelope import Problem, error_reply
 from ..exchange import Exchange, Reply
@@ -22,6 +23,7 @@ from .validate import read_whole_body
 log = logging.getLogger("mockserver.forward")
 VIOLATIONS_HEADER = "X-Mock-Violations"
 NOT_IMPLEMENTED = (404, 405, 501)
+ADMIN_PREFIX = "/__mock"
 
 
 def _forwarder(exchange: Exchange) -> Forwarder | None:
@@ -61,18 +63,9 @@ def forward(exchange: Exchange) -> Reply | None:
         return None
     operation = exchange.operation
     assert operation is not None
-    unread = read_whole_body(exchange)  # an operation without a body schema may still be sent one
-    if unread is not None:
-        return unread
-    _report(exchange, [])
-    request = exchange.request
-    forwarding = _forwarded_for(exchange)  # replaces the client's own, extending X-Forwarded-For
-    replaced = {name.lower() for name, _ in forwarding}
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in replaced] + forwarding
-    try:
-        answer = forwarder.send(request.method, request.path, request.query_string, headers, exchange.raw_body())
-    except UpstreamError as exc:
-        return _no_answer(exchange, forwarder, exc)
+    answer = _send(exchange, forwarder)
+    if isinstance(answer, Reply):
+        return answer
     if _not_implemented(exchange, answer):
         exchange.decided_by = f"mocked (upstream answered {answer.status})"
         return exchange.withheld  # what the mock would have said; None lets `respond` answer
@@ -87,8 +80,44 @@ def forward(exchange: Exchange) -> Reply | None:
     if found and forwarder.upstream.strict:
         problems = [Problem(f"The upstream's response: {v.message}", field=v.field) for v in found]
         return error_reply(exchange, 502, problems, message="The upstream's response broke the contract.")
+    return _as_it_came(answer, body)
+
+
+def forward_unrouted(exchange: Exchange, refusal: Reply) -> Reply:
+    """A path or method the spec lacks (the router's 404 or 405): with an upstream, forwarded as it is
+    and reported as a request violation, since there is no documented response to check it against.
+    Not with --strict, and never the mock's own paths under /__mock/."""
+    forwarder = exchange.state.forwarder
+    if forwarder is None or forwarder.upstream.strict or exchange.request.path.startswith(ADMIN_PREFIX):
+        return refusal
+    _report(exchange, request_violations(refusal))
+    answer = _send(exchange, forwarder)
+    if isinstance(answer, Reply):
+        return answer
+    exchange.decided_by = "upstream (not in the spec)"
+    return _as_it_came(answer, None)
+
+
+def _send(exchange: Exchange, forwarder: Forwarder) -> UpstreamResponse | Reply:
+    """The upstream's answer to this request, or the reply that says why there is none."""
+    unread = read_whole_body(exchange)  # an operation without a body schema may still be sent one
+    if unread is not None:
+        return unread
+    _report(exchange, [])
+    request = exchange.request
+    forwarding = _forwarded_for(exchange)  # replaces the client's own, extending X-Forwarded-For
+    replaced = {name.lower() for name, _ in forwarding}
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in replaced] + forwarding
+    try:
+        return forwarder.send(request.method, request.path, request.query_string, headers, exchange.raw_body())
+    except UpstreamError as exc:
+        return _no_answer(exchange, forwarder, exc)
+
+
+def _as_it_came(answer: UpstreamResponse, body: Any) -> Reply:
+    """The upstream's response for the client, unchanged (several Set-Cookie lines stay several)."""
     first: dict[str, str] = {}
-    repeated = []  # several Set-Cookie lines stay several
+    repeated = []
     for name, value in answer.headers:
         if name in first:
             repeated.append((name, value))
