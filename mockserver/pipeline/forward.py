@@ -6,7 +6,9 @@ still run, but their refusal is withheld (`withhold`) and reported as request vi
 request goes upstream anyway, as Prism's proxy does; `--strict` lets them answer instead. The
 upstream's answer is checked against the spec and passed on unchanged, with `X-Mock-Violations`.
 An operation the upstream lacks (an undocumented 404, 405 or 501) and `--mock-operation` ones are
-left to `respond`, so the mock fills in what is not deployed yet.
+left to `respond`, so the mock fills in what is not deployed yet. A path or method the spec lacks
+has no operation to check against: the router hands it to `forward_unrouted`, which sends it on as
+it is and reports it.
 """
 
 from __future__ import annotations
