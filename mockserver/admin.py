@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from .dashboard import page
 from .errors import ConfigError
+from .forwarder.report import junit, summarise
 from .rules import Rule
 from .scenarios import compile_expectation
 from .state import MockState, redact
@@ -49,6 +50,8 @@ def index() -> Response:
                 "GET /__mock/journal": "received requests, newest first; filters: "
                 "method, path, status, scenario, operation, limit",
                 "DELETE /__mock/journal": "clear the journal",
+                "GET /__mock/violations": "serve --upstream: contract violations seen per operation and check "
+                "(?format=junit for JUnit XML)",
                 "POST /__mock/verify": "count journal entries matching "
                 "{method, path, operation, status, scenario, headers, body}",
                 "POST /__mock/expectations": "add a rule ahead of every scenario ({when, respond})",
@@ -193,6 +196,18 @@ def journal() -> Response:
 def clear_journal() -> Response:
     _state().store.clear_journal()
     return jsonify({"cleared": True})
+
+
+@admin.get("/violations")
+def violations() -> Response:
+    """The contract report from proxied traffic (serve --upstream); ?format=junit for JUnit XML."""
+    wanted = request.args.get("format", "json")
+    if wanted not in ("json", "junit"):
+        return _problem(400, f"unknown format {wanted!r}; use json or junit")
+    report = summarise(_state().store.journal())
+    if wanted == "junit":
+        return Response(junit(report), mimetype="application/xml")
+    return jsonify(report)
 
 
 @admin.post("/verify")

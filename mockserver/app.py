@@ -44,6 +44,7 @@ EXPOSED_HEADERS = [
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
     "X-Correlation-Id",
+    "X-Mock-Violations",
     "Allow",
 ]
 
@@ -200,7 +201,7 @@ def _unexpected(exchange: Exchange) -> Response:
 
 def _wire(reply: Reply) -> tuple[list[tuple[str, str]], bytes]:
     """The headers and body a reply goes out with: JSON unless it says otherwise; no body, no type."""
-    headers = list(reply.headers.items())
+    headers = [*reply.headers.items(), *reply.repeated_headers]
     if reply.status == 204 or (reply.body is None and reply.payload is None):
         return [(k, v) for k, v in headers if k.lower() != "content-type"], b""
     if not any(k.lower() == "content-type" for k, _ in headers):

@@ -35,6 +35,8 @@ from .contract import (
 from .coverage import coverage, outside, table_lines, uncovered
 from .diff import BREAKING, diff_specs, render_json, render_text
 from .errors import ConfigError, unexpected_problem
+from .forwarder import DEFAULT_TIMEOUT, Forwarder, Upstream, check_url
+from .forwarder.recorder import Recorder
 from .logsafe import configure_logging, escape_control_chars
 from .reload import Reloader
 from .serving import make_mock_server
@@ -201,6 +203,42 @@ def main() -> None:
     help="A Host name the dashboard and admin API answer to besides loopback ones and the bound address "
     "(a guard against DNS rebinding); repeatable, '*' for any.",
 )
+@click.option(
+    "--upstream",
+    default=None,
+    metavar="URL",
+    help="Proxy to the real API at URL: requests no Prefer, rule, fault or expectation answers are "
+    "forwarded, and both directions are checked against the spec.",
+)
+@click.option(
+    "--upstream-timeout",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for the upstream (to connect, and between bytes) before a 504.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="With --upstream: refuse invalid requests instead of forwarding them, and answer a response "
+    "that breaks the contract with a 502 naming its violations.",
+)
+@click.option(
+    "--mock-operation",
+    "mock_operations",
+    multiple=True,
+    metavar="ID",
+    help="With --upstream: always answer this operation (operationId) from the mock; repeatable.",
+)
+@click.option(
+    "--record",
+    "record_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="With --upstream: write each distinct exchange (operation and status) as a scenario file that "
+    "replays it (serve --scenarios DIR).",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(
     spec: Path,
@@ -219,6 +257,11 @@ def serve(
     admin_token: str | None,
     admin_origins: tuple[str, ...],
     allowed_hosts: tuple[str, ...],
+    upstream: str | None,
+    upstream_timeout: float,
+    strict: bool,
+    mock_operations: tuple[str, ...],
+    record_dir: Path | None,
     quiet: bool,
 ) -> None:
     """Serve the mock until interrupted.
@@ -230,15 +273,18 @@ def serve(
       mockserver serve --spec api/openapi.yaml --scenarios api/scenarios --host 0.0.0.0
       mockserver serve --workers 2 --quiet                       # load tests: 2 processes, shared state
       mockserver serve --workers 2 --state redis://10.0.0.5:6379/0   # one of several instances
+      mockserver serve --upstream https://staging.example.com        # a validating proxy
+      mockserver serve --upstream https://staging.example.com --record recorded/   # then: --scenarios recorded/
       curl -i -X POST http://127.0.0.1:8080/api/v1/app-integrations/smtp \\
            -H 'Auth-Key: my-key' -H 'Brand-URL: your-domain.com' -H 'X-Mock-Scenario: forbidden'
     """
     configure_logging(quiet)
     load = functools.partial(load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True)
     config = _load_or_exit(load, spec)
+    forwarder = _forwarder_or_exit(config, upstream, upstream_timeout, strict, mock_operations, record_dir)
     origins = () if cors_origins == ("none",) else cors_origins
     with _shared_state_url(state_url, workers) as url:
-        state = MockState(config, store=_open_store_or_exit(url, journal_size, max_items))
+        state = MockState(config, store=_open_store_or_exit(url, journal_size, max_items), forwarder=forwarder)
         app = create_app(
             config=config,
             cors_origins=origins,
@@ -267,6 +313,8 @@ def serve(
                 f"{f'; {workers} workers, state {url}' if workers else ''}) at http://{url_host}:{bound_port}",
                 nl=True,
             )
+            if forwarder is not None:
+                click.echo(f"mockserver: proxying to {forwarder.upstream.shown}{' (strict)' * strict}")
             click.echo(f"mockserver: dashboard and admin API at http://{url_host}:{bound_port}/__mock/")
             if elsewhere:
                 click.echo(
@@ -293,6 +341,35 @@ def serve(
             pass
         finally:
             server.server_close()
+
+
+def _forwarder_or_exit(
+    config: MockConfig,
+    upstream: str | None,
+    timeout: float,
+    strict: bool,
+    mock_operations: tuple[str, ...],
+    record_dir: Path | None,
+) -> Forwarder | None:
+    """The proxy `serve --upstream` asks for, or one line on stderr and exit 2."""
+    problem = None
+    if upstream is None:
+        if strict or mock_operations or record_dir:
+            problem = "--strict, --mock-operation and --record need --upstream URL"
+    else:
+        problem = check_url(upstream)
+        unknown = [name for name in mock_operations if config.spec.operation(name) is None]
+        if unknown and not problem:
+            known = ", ".join(op.operation_id for op in config.spec.operations)
+            problem = f"--mock-operation {', '.join(unknown)}: no such operation (known: {known})"
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    if upstream is None:
+        return None
+    mocked = frozenset(op.operation_id for name in mock_operations if (op := config.spec.operation(name)))
+    settings = Upstream(upstream, timeout, strict, mocked, record_dir)
+    return Forwarder(settings, Recorder(record_dir) if record_dir else None)
 
 
 def _url_hosts(bound: str) -> tuple[str, str | None]:

@@ -19,7 +19,9 @@ STANDARD_MESSAGES = {
     415: "Unsupported Media Type - The body must be sent as application/json.",
     429: "Too Many Requests - Rate limit exceeded.",
     500: "Internal Server Error - Unexpected server error.",
+    502: "Bad Gateway - The upstream server's answer could not be used.",
     503: "Service Unavailable - The service is temporarily unavailable.",
+    504: "Gateway Timeout - The upstream server did not answer in time.",
 }
 
 ERROR_CODES = {
@@ -33,7 +35,9 @@ ERROR_CODES = {
     415: "UnsupportedMediaType",
     429: "TooManyRequests",
     500: "InternalServerError",
+    502: "BadGateway",
     503: "ServiceUnavailable",
+    504: "GatewayTimeout",
 }
 
 

@@ -31,6 +31,8 @@ class Reply:
     payload: bytes | None = None
     fault: str | None = None
     hold_seconds: float = 0.0
+    from_upstream: bool = False  # the real API's answer: sent as it came, correlation ids untouched
+    repeated_headers: list[tuple[str, str]] = field(default_factory=list)  # a name's 2nd... (Set-Cookie)
 
     @classmethod
     def from_canned(cls, canned: Canned) -> Reply:
@@ -52,6 +54,10 @@ class Exchange:
     decided_by: str = ""  # which step or rule chose the response, for the journal
     extra_headers: dict[str, str] = field(default_factory=dict)  # added to whatever reply is sent
     delay_seconds: float = 0.0
+    # In front of an upstream (serve --upstream): what breaks the contract, both ways (None: not proxied),
+    # and the refusal the mock withheld to forward the request anyway.
+    violations: list[Any] | None = None
+    withheld: Reply | None = None
     started: float = field(default_factory=time.perf_counter)
     _correlation_id: str | None = None
     _view: RequestView | None = None

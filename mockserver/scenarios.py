@@ -293,7 +293,10 @@ class _RuleCompiler:
             )
             return None
         base = response.examples[example_name] if example_name else response.example
-        body = deep_merge(base, data["body"]) if "body" in data else base
+        if data.get("merge", True):
+            body = deep_merge(base, data["body"]) if "body" in data else base
+        else:
+            body = data.get("body")
         headers = {
             **response.example_headers,
             **{k: v if isinstance(v, str) else str(v) for k, v in (data.get("headers") or {}).items()},

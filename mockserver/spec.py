@@ -111,15 +111,19 @@ class ResponseSpec:
 
     def header_violations(self, headers: Mapping[str, str]) -> list[str]:
         """Problems with `headers` (case-insensitive) against the documented headers."""
+        return [f"header {name} {text}" for name, text in self.header_problems(headers)]
+
+    def header_problems(self, headers: Mapping[str, str]) -> list[tuple[str, str]]:
+        """(header name, what is wrong with it) for each problem `header_violations` words."""
         present = {k.lower(): v for k, v in headers.items()}
         problems = []
         for spec in self.headers.values():
             value = present.get(spec.name.lower())
             if value is None:
                 if spec.required:
-                    problems.append(f"header {spec.name} is required")
+                    problems.append((spec.name, "is required"))
             elif spec.validator is not None:
-                problems.extend(f"header {spec.name}: {v.text}" for v in describe_violations(spec.validator, value))
+                problems.extend((spec.name, v.text) for v in describe_violations(spec.validator, value))
         return problems
 
 

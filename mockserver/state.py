@@ -8,6 +8,7 @@ from typing import Any
 
 from .config import MockConfig
 from .errors import ConfigError
+from .forwarder import Forwarder
 from .jsondoc import DESCEND, Key, transform
 from .rules import Rule
 from .scenarios import compile_expectation
@@ -38,9 +39,16 @@ class MockState:
     """Everything a running mock holds: the config (swapped whole on reload, never edited in
     place) and the store. The pipeline reads `config` once per request."""
 
-    def __init__(self, config: MockConfig, journal_size: int = 1000, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        config: MockConfig,
+        journal_size: int = 1000,
+        store: Store | None = None,
+        forwarder: Forwarder | None = None,
+    ) -> None:
         self.config = config
         self.store: Store = store or MemoryStore(journal_size=journal_size)
+        self.forwarder = forwarder  # serve --upstream: the real API behind the mock
         self.reload_problems: list[str] = []
         self._compiled: tuple[tuple[dict[str, Any], ...], MockConfig | None, list[Rule]] = ((), None, [])
 

@@ -8,9 +8,11 @@ omitted, an extra `createdDate`, only one valid key. Each flaw breaks the contra
 from __future__ import annotations
 
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -81,7 +83,9 @@ TEST_REQUEST = Draft202012Validator(
 ROUTES = {PATH: "POST", PATH + "/test": "POST"}  # and PUT PATH/{id}
 
 
-def docs_server(flaw: str | None = None) -> Flask:
+def docs_server(flaw: str | None = None, lacking: Mapping[str, int] | None = None, delay: float = 0.0) -> Flask:
+    """`lacking` maps operations not deployed here ("create", "update", "test") to the status they
+    get instead (404, 405 or 501, as a real server's router answers); `delay` slows every answer."""
     app = Flask("docs-server")
     store: dict[tuple[str, str], dict[str, Any]] = {}  # (brand, id) -> integration
 
@@ -91,6 +95,12 @@ def docs_server(flaw: str | None = None) -> Flask:
         allowed = ROUTES.get(path) or ("PUT" if path.startswith(PATH + "/") and path.count("/") == 5 else None)
         if allowed is None:
             return _error(404, "Nothing here.", "NotFound")
+        if delay:
+            time.sleep(delay)
+        kind = "test" if path.endswith("/test") else "update" if allowed == "PUT" else "create"
+        if lacking and kind in lacking and request.method == allowed:
+            status = lacking[kind]
+            return Response(f"{status} {HTTPStatus(status).phrase}\n", status=status, mimetype="text/plain")
         if request.method != allowed:
             response = _error(405, f"Use {allowed}.", "MethodNotAllowed")
             if flaw != "no_allow_header":
@@ -188,8 +198,15 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python3 -m tests.servers", description=main.__doc__)
     parser.add_argument("flaw", choices=[*FLAWS, "none"])
     parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument(
+        "--lacking", action="append", default=[], metavar="OPERATION=STATUS", help="e.g. test=501: not deployed"
+    )
+    parser.add_argument("--delay", type=float, default=0.0, metavar="S", help="answer S seconds late")
     options = parser.parse_args(argv)
-    server = make_server("127.0.0.1", options.port, docs_server(None if options.flaw == "none" else options.flaw))
+    lacking = {name: int(status) for name, _, status in (item.partition("=") for item in options.lacking)}
+    flaw = None if options.flaw == "none" else options.flaw
+    server = make_server("127.0.0.1", options.port, docs_server(flaw, lacking, options.delay))
+    without = "".join(f", without {name} ({status})" for name, status in lacking.items())
     child = os.fork()
     if child == 0:
         # Stays in the shell's process group: it outlives this command, not the terminal's session.
@@ -199,7 +216,7 @@ def main(argv: list[str]) -> None:
         server.serve_forever()
         os._exit(0)
     print(
-        f"serving the docs-following server with the flaw {options.flaw!r} at http://127.0.0.1:{server.port} "
+        f"serving the docs-following server with the flaw {options.flaw!r}{without} at http://127.0.0.1:{server.port} "
         f"(stop it with: kill {child})"
     )
 

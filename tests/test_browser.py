@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import chromium
 from tests.conftest import HEADERS, ROOT, SMTP_PATH, LiveServer, valid_body
+from tests.servers import VALID_KEY, docs_server, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -62,6 +63,21 @@ def test_rows_appear_live_and_a_400_row_shows_the_offending_field(server: LiveSe
     expect(detail.locator("pre mark")).to_have_text('  "port": "not-a-port",')  # the field, marked in the body
     expect(detail.locator("dl.headers").first).to_contain_text("Auth-Key***")  # secrets masked
     expect(detail).not_to_contain_text("hunter2")
+
+
+def test_a_proxied_exchange_shows_its_contract_violations(live_server: Callable[..., LiveServer], page: Page) -> None:
+    with serving(docs_server("wrong_type")) as upstream:
+        server = live_server("--quiet", "--upstream", upstream)
+        page.goto(server.url + "/__mock/")
+        answer = post(server, **{"Auth-Key": VALID_KEY})
+        assert answer.status_code == 201 and answer.headers["X-Mock-Violations"] == "1"
+        row = page.locator("#journal-table tbody tr[data-status]").first
+        expect(row).to_contain_text("upstream 1 violation")
+        row.locator("button.path").click()
+        violations = page.locator("tr.detail .violations li")
+        expect(violations).to_have_text(
+            ["response · response_schema · data.port: data.port must be an integer (int32)."]
+        )
 
 
 def test_filter_and_clear(server: LiveServer, page: Page) -> None:

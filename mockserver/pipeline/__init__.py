@@ -1,5 +1,6 @@
 """The request pipeline, in the order a request meets it. Each step may answer (return a Reply)
-or pass the request on (return None); `respond` always answers. The journal sees every reply."""
+or pass the request on (return None); `respond` always answers. The journal sees every reply.
+In front of an upstream, a refusal from a CHECKS step is reported and withheld (see forward.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..envelope import stamp_correlation_id, store_unavailable
 from ..exchange import Exchange, Reply
 from ..store import StoreUnavailableError
 from .auth import authenticate
+from .forward import forward, withhold
 from .journal import record
 from .respond import respond
 from .routing import route
@@ -26,8 +28,11 @@ STEPS: tuple[Step, ...] = (
     authenticate,  # 401 missing/unknown key, 403 brand not served
     validate_request,  # parameters, then body: 415, 413, 400
     validated_response,  # rules that answer only valid requests (`when: {valid: true}`)
+    forward,  # --upstream: the real API answers, checked against the spec; or it lacks the operation
     respond,  # the spec's 2xx, echoing the request (and keeping it, in a stateful scenario)
 )
+
+CHECKS: frozenset[Step] = frozenset({authenticate, validate_request})
 
 
 def handle(exchange: Exchange) -> Reply:
@@ -37,7 +42,7 @@ def handle(exchange: Exchange) -> Reply:
         exchange.decided_by = "state store unavailable"
         reply = store_unavailable(exchange, outage.retry_after)
     reply.headers.update(exchange.extra_headers)
-    if reply.status >= 400 and reply.fault is None:
+    if reply.status >= 400 and reply.fault is None and not reply.from_upstream:
         stamp_correlation_id(reply, exchange.correlation_id)
     with contextlib.suppress(StoreUnavailableError):  # the journal lives in the store that is down
         record(exchange, reply)
@@ -47,7 +52,7 @@ def handle(exchange: Exchange) -> Reply:
 def _first_reply(exchange: Exchange) -> Reply:
     for step in STEPS:
         reply = step(exchange)
-        if reply is not None:
+        if reply is not None and not (step in CHECKS and withhold(exchange, reply)):
             exchange.decided_by = exchange.decided_by or step.__name__
             return reply
     raise AssertionError("the last step always answers")  # pragma: no cover

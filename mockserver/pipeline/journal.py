@@ -77,31 +77,34 @@ def record(exchange: Exchange, reply: Reply) -> None:
     store = exchange.state.store
     if store.journal_size:
         credentials = exchange.config.spec.credential_names
-        store.record(
-            {
-                "time": time.time(),
-                "method": request.method,
-                "path": request.path,
-                "query": _query(request.query_string, credentials),
-                "headers": _headers(request.environ, credentials),
-                "body": _body(exchange),
-                "operation": exchange.operation.operation_id if exchange.operation else None,
-                "scenario": scenario,
-                "rule": exchange.decided_by,
-                "status": reply.status,
-                "response": redact(reply.body) if reply.body is not None else None,
-                "response_headers": {k: REDACTED if is_secret(k) else v for k, v in reply.headers.items()},
-                "errors": list(errors) if isinstance(errors, list) else [],
-                "elapsed_ms": round(elapsed_ms, 3),
-            }
-        )
+        entry = {
+            "time": time.time(),
+            "method": request.method,
+            "path": request.path,
+            "query": _query(request.query_string, credentials),
+            "headers": _headers(request.environ, credentials),
+            "body": _body(exchange),
+            "operation": exchange.operation.operation_id if exchange.operation else None,
+            "scenario": scenario,
+            "rule": exchange.decided_by,
+            "status": reply.status,
+            "response": redact(reply.body) if reply.body is not None else None,
+            "response_headers": {k: REDACTED if is_secret(k) else v for k, v in reply.headers.items()},
+            "errors": list(errors) if isinstance(errors, list) else [],
+            "elapsed_ms": round(elapsed_ms, 3),
+        }
+        if exchange.violations is not None:  # proxied (serve --upstream): what broke the contract, both ways
+            entry["violations"] = exchange.violations
+        store.record(entry)
     if log.isEnabledFor(logging.INFO):
+        violations = len(exchange.violations or [])
         log.info(
-            "%s %s -> %d (scenario %s, %s) %.1f ms",
+            "%s %s -> %d (scenario %s, %s%s) %.1f ms",
             request.method,
             request.path,
             reply.status,
             scenario or "-",
             exchange.decided_by,
+            f", {violations} contract violation{'s' * (violations != 1)}" if violations else "",
             elapsed_ms,
         )

@@ -107,6 +107,8 @@ def forced_response(exchange: Exchange) -> Reply | None:
 
 def validated_response(exchange: Exchange) -> Reply | None:
     """Rules marked `when: {valid: true}` answer only requests that passed auth and validation."""
+    if exchange.withheld is not None:  # refused, but on its way to the upstream (--upstream)
+        return None
     return _first_rule(exchange, valid_only=True)
 
 

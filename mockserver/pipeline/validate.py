@@ -88,7 +88,6 @@ def _media_type_problem(exchange: Exchange, body: BodySpec) -> Problem | None:
 
 def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
     request = exchange.request
-    limit = exchange.config.max_body_size
     declared = request.content_length
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     if not declared and not chunked:
@@ -98,14 +97,10 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
     media_problem = _media_type_problem(exchange, body)
     if media_problem is not None:
         return error_reply(exchange, 415, [media_problem])
-    try:
-        payload = exchange.raw_body()
-    except (ClientDisconnected, OSError):  # werkzeug's server raises OSError for a bad chunk size too
-        broken = MALFORMED_CHUNKS if chunked else "The request body ended before its declared length."
-        return error_reply(exchange, 400, [Problem(broken, field="body")], headers={"Connection": "close"})
-    if exchange.body_over_limit:
-        too_large = Problem(f"The request body is larger than {limit} bytes.", field="body")
-        return error_reply(exchange, 413, [too_large], headers={"Connection": "close"})
+    unread = read_whole_body(exchange)
+    if unread is not None:
+        return unread
+    payload = exchange.raw_body()
     if not payload.strip():
         empty = "The request body is empty; send a JSON document."
         if chunked and not payload and exchange.server_blanks_bad_input:
@@ -122,6 +117,21 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
         if violations:
             return error_reply(exchange, 400, [Problem(v.message, field=v.field or "body") for v in violations])
     exchange.body = document
+    return None
+
+
+def read_whole_body(exchange: Exchange) -> Reply | None:
+    """Read the body within the size limit; the 413 or 400 (closing the connection) when it cannot be
+    read whole. Such a body can be neither validated nor forwarded."""
+    try:
+        exchange.raw_body()
+    except (ClientDisconnected, OSError):  # werkzeug's server raises OSError for a bad chunk size too
+        chunked = "chunked" in exchange.request.headers.get("Transfer-Encoding", "").lower()
+        broken = MALFORMED_CHUNKS if chunked else "The request body ended before its declared length."
+        return error_reply(exchange, 400, [Problem(broken, field="body")], headers={"Connection": "close"})
+    if exchange.body_over_limit:
+        too_large = Problem(f"The request body is larger than {exchange.config.max_body_size} bytes.", field="body")
+        return error_reply(exchange, 413, [too_large], headers={"Connection": "close"})
     return None
 
 

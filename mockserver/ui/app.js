@@ -77,7 +77,8 @@ function statusClass(status) {
 }
 
 function fieldsOf(entry) {
-  return new Set((entry.errors || []).map((e) => e.field).filter(Boolean).map((f) => String(f).split(".").pop()));
+  const named = [...(entry.errors || []), ...(entry.violations || []).filter((v) => v.in === "request")];
+  return new Set(named.map((e) => e.field).filter(Boolean).map((f) => String(f).split(".").pop()));
 }
 
 // Pretty JSON with every line that names an offending field marked.
@@ -111,6 +112,7 @@ function detailRow(entry, id) {
       )
     : el("p", { class: "muted", text: "No validation errors." });
   const query = entry.query ? el("p", {}, el("strong", { text: "Query: " }), entry.query) : null;
+  const contract = entry.violations ? violationList(entry.violations) : null;
   return el(
     "tr",
     { class: "detail", id },
@@ -120,7 +122,7 @@ function detailRow(entry, id) {
       el(
         "div",
         { class: "grid" },
-        el("div", {}, el("h4", { text: "Validation errors" }), errors, el("h4", { text: "Request headers (secrets masked)" }), headerList(entry.headers), query),
+        el("div", {}, contract, el("h4", { text: "Validation errors" }), errors, el("h4", { text: "Request headers (secrets masked)" }), headerList(entry.headers), query),
         el("div", {}, el("h4", { text: "Request body" }), jsonBlock(entry.body, marked, "Request body")),
         el(
           "div",
@@ -133,6 +135,31 @@ function detailRow(entry, id) {
       )
     )
   );
+}
+
+// A proxied exchange (serve --upstream): what broke the contract, request and response.
+function violationList(violations) {
+  const title = el("h4", { text: "Contract violations (proxied)" });
+  if (!violations.length) return el("div", {}, title, el("p", { class: "muted", text: "None: both ways conform to the spec." }));
+  return el(
+    "div",
+    {},
+    title,
+    el(
+      "ul",
+      { class: "errors violations" },
+      violations.map((v) => el("li", {}, `${v.in} · ${v.check}`, v.field ? " · " : "", v.field ? el("code", { text: v.field }) : "", `: ${v.message}`))
+    )
+  );
+}
+
+function ruleCell(entry) {
+  const cell = el("td", { text: entry.rule || "–" });
+  if (entry.violations && entry.violations.length) {
+    const count = entry.violations.length;
+    cell.append(" ", el("span", { class: "badge s4", text: `${count} violation${count === 1 ? "" : "s"}` }));
+  }
+  return cell;
 }
 
 function journalRows(entries) {
@@ -163,7 +190,7 @@ function journalRows(entries) {
         el("td", {}, toggle),
         el("td", {}, el("span", { class: statusClass(entry.status), text: entry.status })),
         el("td", { text: entry.scenario || "–" }),
-        el("td", { text: entry.rule || "–" }),
+        ruleCell(entry),
         el("td", { class: "num", text: Number(entry.elapsed_ms).toFixed(1) })
       )
     );
