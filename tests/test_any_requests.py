@@ -398,3 +398,16 @@ def test_underscored_header_names_reach_the_mock(any_server: LiveServer) -> None
     response = requests.get(f"{any_server.url}/pets", headers={"X-Trace_Id": "nope"}, timeout=10)
     assert response.status_code == 400 and fields(response) == ["X-Trace_Id"]
     assert requests.get(f"{any_server.url}/pets?tags=a&tags=b", timeout=10).status_code == 200
+
+
+def test_integers_past_64_bits_are_written_exactly() -> None:
+    """A form, XML or query value may hold any integer; the journal and the SQLite and Redis stores
+    write it as JSON like everything else (orjson alone stops at 64 bits)."""
+    from mockserver.jsondoc import dumps
+
+    assert dumps({"age": 2**70}) == b'{"age":1180591620717411303424}'
+
+
+def test_xml_strings_keep_their_whitespace(any_api: FlaskClient) -> None:
+    response = any_api.post("/pets", data="<pet><name> </name><age> 3 </age></pet>", content_type="application/xml")
+    assert response.status_code == 201 and response.get_json()["name"] == " "

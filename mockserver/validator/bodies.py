@@ -254,7 +254,7 @@ def xml_document(root: Element, shape: Shape) -> Any:
                 pending.append((child, node_shape.items, _setter(items, len(items) - 1), level + 1))
             continue
         if not node_shape.is_object:
-            store(node_shape.coerce((element.text or "").strip()))
+            store(_xml_text(node_shape, element.text or ""))
             continue
         value: dict[str, Any] = {}
         store(value)
@@ -265,7 +265,7 @@ def xml_document(root: Element, shape: Shape) -> Any:
             if prop.xml.get("attribute"):
                 attribute = _attribute(element, xml_name)
                 if attribute is not None:
-                    value[name] = prop.coerce(attribute)
+                    value[name] = _xml_text(prop, attribute)
                 continue
             if prop.is_array and not prop.xml.get("wrapped"):
                 item_name = str(prop.items.xml.get("name", xml_name))
@@ -283,8 +283,15 @@ def xml_document(root: Element, shape: Shape) -> Any:
                 pending.append((children[found], prop, _setter(value, name), level + 1))
         for index, child in enumerate(children):
             if index not in used and _local(child.tag) not in value:
-                value[_local(child.tag)] = node_shape.additional.coerce((child.text or "").strip())
+                value[_local(child.tag)] = _xml_text(node_shape.additional, child.text or "")
     return result["root"]
+
+
+def _xml_text(shape: Shape, text: str) -> Any:
+    """Element text as its schema's type: surrounding whitespace does not count for a number or a
+    boolean, but a string keeps every character it was sent with."""
+    value = shape.coerce(text.strip())
+    return text if isinstance(value, str) else value
 
 
 def _setter(container: Any, key: Any) -> Callable[[Any], None]:
