@@ -411,3 +411,63 @@ def test_integers_past_64_bits_are_written_exactly() -> None:
 def test_xml_strings_keep_their_whitespace(any_api: FlaskClient) -> None:
     response = any_api.post("/pets", data="<pet><name> </name><age> 3 </age></pet>", content_type="application/xml")
     assert response.status_code == 201 and response.get_json()["name"] == " "
+
+
+# -- each style function, exploded and not ----------------------------------------------------------------
+
+INTS = {"type": "array", "items": {"type": "integer"}}
+POINT = {"type": "object", "properties": {"x": {"type": "integer"}, "y": {"type": "integer"}}}
+
+
+@pytest.mark.parametrize(
+    ("style", "text", "schema", "explode", "value"),
+    [
+        ("simple", "1,2", INTS, False, [1, 2]),
+        ("simple", "x,1,y,2", POINT, False, {"x": 1, "y": 2}),
+        ("simple", "x=1,y=2", POINT, True, {"x": 1, "y": 2}),
+        ("label", ".1.2", INTS, True, [1, 2]),
+        ("label", ".1,2", INTS, False, [1, 2]),
+        ("label", ".x=1.y=2", POINT, True, {"x": 1, "y": 2}),
+        ("label", ".x,1,y,2", POINT, False, {"x": 1, "y": 2}),
+        ("label", ".5", {"type": "integer"}, False, 5),
+        ("matrix", ";id=1;id=2", INTS, True, [1, 2]),
+        ("matrix", ";id=1,2", INTS, False, [1, 2]),
+        ("matrix", ";x=1;y=2", POINT, True, {"x": 1, "y": 2}),
+        ("matrix", ";id=x,1,y,2", POINT, False, {"x": 1, "y": 2}),
+        ("matrix", ";id=5", {"type": "integer"}, False, 5),
+        ("matrix", ";id=true", {"type": ["boolean", "null"]}, False, True),
+    ],
+)
+def test_path_and_header_styles(style: str, text: str, schema: dict[str, Any], explode: bool, value: Any) -> None:
+    from mockserver.validator.deserializers import from_text
+    from mockserver.validator.shape import Shape
+
+    assert from_text(style, text, "id", Shape(schema, lambda node: node), explode) == value
+
+
+@pytest.mark.parametrize(
+    ("style", "query", "schema", "explode", "value"),
+    [
+        ("form", "id=1&id=2", INTS, True, [1, 2]),
+        ("form", "id=1,2", INTS, False, [1, 2]),
+        ("form", "x=1&y=2&other=3", POINT, True, {"x": 1, "y": 2}),
+        ("form", "id=x,1,y,2", POINT, False, {"x": 1, "y": 2}),
+        ("spaceDelimited", "id=1%202", INTS, False, [1, 2]),
+        ("spaceDelimited", "id=1&id=2", INTS, True, [1, 2]),
+        ("pipeDelimited", "id=1|2", INTS, False, [1, 2]),
+        ("pipeDelimited", "id=1&id=2", INTS, True, [1, 2]),
+        ("deepObject", "id[x]=1&id[y]=2", POINT, True, {"x": 1, "y": 2}),
+        ("form", "other=1", INTS, True, "MISSING"),
+    ],
+)
+def test_query_styles(style: str, query: str, schema: dict[str, Any], explode: bool, value: Any) -> None:
+    from urllib.parse import parse_qsl
+
+    from werkzeug.datastructures import MultiDict
+
+    from mockserver.validator.deserializers import MISSING, from_pairs
+    from mockserver.validator.shape import Shape
+
+    pairs = MultiDict(parse_qsl(query))
+    found = from_pairs(style, pairs, "id", Shape(schema, lambda node: node), explode, frozenset({"id", "other"}))
+    assert (found is MISSING and value == "MISSING") or found == value
