@@ -168,7 +168,8 @@ class MediaSpec:
     validator: SchemaCheck | None
     shape: Shape
     encoding: Mapping[str, Encoding] = field(default_factory=dict)
-    properties: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # top-level schemas, for echoing
+    # Top-level property schemas a success response echoes: readOnly ones are the server's to set.
+    properties: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -410,8 +411,9 @@ class Spec:
                     shape=self.shape(schema),
                     encoding=encoding,
                     properties={
-                        name: self.resolve((*schema_where, "properties", name))[0]
+                        name: prop
                         for name in (schema.get("properties") if isinstance(schema, dict) else None) or {}
+                        if not (prop := self.resolve((*schema_where, "properties", name))[0]).get("readOnly")
                     },
                 )
             )

@@ -40,8 +40,6 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
 
 def echo(target: dict[str, Any], request: Mapping[str, Any], properties: Mapping[str, Mapping[str, Any]]) -> None:
     for name, schema in properties.items():
-        if schema.get("readOnly"):
-            continue  # the server's to set: never taken from a request
         if name in target:
             if name not in request and "default" not in schema and "null" not in _types(schema):
                 continue  # not sent, no default, and null is not a value of it: the example's stands

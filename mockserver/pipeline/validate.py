@@ -90,13 +90,13 @@ def _inside(field: str) -> str:
     return "" if not field else field if field.startswith("[") else "." + field
 
 
-def _media_type_problem(exchange: Exchange, media: MediaSpec | None, body: BodySpec) -> Problem | None:
-    request = exchange.request
+def _media_type_problem(
+    mimetype: str, params: dict[str, str], media: MediaSpec | None, body: BodySpec
+) -> Problem | None:
     if media is None:
-        mimetype = request.mimetype  # lower-cased, parameters stripped
         sent = f"Content-Type {mimetype}" if mimetype else "A body without Content-Type"
         return Problem(f"{sent} is not supported; send {' or '.join(body.media_types)}.", field="Content-Type")
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    charset = params.get("charset", "utf-8").lower()
     if media.kind == "json" and charset.replace("-", "") != "utf8":
         return Problem(f"charset={charset} is not supported; JSON must be UTF-8.", field="Content-Type")
     if media.kind in ("form", "xml", "text") and not charset_known(charset):
@@ -109,14 +109,15 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
     limit = exchange.config.max_body_size
     declared = request.content_length
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    media = body.media_for(request.mimetype)
+    mimetype, params = request.mimetype, request.mimetype_params  # lower case, parameters apart
+    media = body.media_for(mimetype)
     # A Content-Type without a body is an empty value of that type (a file, text, a form), except JSON.
     empty_value = media is not None and media.kind != "json"
     if not declared and not chunked and not empty_value:
         if body.required:
             return error_reply(exchange, 400, [Problem("The request body is required.", field="body")])
         return None
-    media_problem = _media_type_problem(exchange, media, body)
+    media_problem = _media_type_problem(mimetype, params, media, body)
     if media_problem is not None:
         return error_reply(exchange, 415, [media_problem])
     assert media is not None
@@ -133,7 +134,7 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
         too_large = Problem(f"The request body is larger than {limit} bytes.", field="body")
         return error_reply(exchange, 413, [too_large], headers={"Connection": "close"})
     try:
-        document = READERS[media.kind](payload, media, request.mimetype_params)
+        document = READERS[media.kind](payload, media, params)
     except BodyError as bad:
         return error_reply(exchange, bad.status, [Problem(bad.message, field=bad.field)])
     if media.validator is not None and media.kind != "binary":
