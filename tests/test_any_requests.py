@@ -471,3 +471,21 @@ def test_query_styles(style: str, query: str, schema: dict[str, Any], explode: b
     pairs = MultiDict(parse_qsl(query))
     found = from_pairs(style, pairs, "id", Shape(schema, lambda node: node), explode, frozenset({"id", "other"}))
     assert (found is MISSING and value == "MISSING") or found == value
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        (b'{"name": "Rex", "kind": {"petType": "dog"}}', "application/json", "available"),
+        (b'{"name": "Rex", "kind": {"petType": "dog"}, "status": "sold"}', "application/json", "sold"),
+        (b"name=Rex", FORM, "available"),
+        (b"name=Rex&status=sold", FORM, "sold"),
+        (b"<pet><name>Rex</name></pet>", "application/xml", "available"),
+        (b"<pet><name>Rex</name><status>sold</status></pet>", "application/xml", "sold"),
+    ],
+)
+def test_defaults_apply_alike_for_every_media_type(
+    any_api: FlaskClient, data: bytes, content_type: str, status: str
+) -> None:
+    response = any_api.post("/pets", data=data, content_type=content_type)
+    assert response.status_code == 201 and response.get_json()["status"] == status
