@@ -14,7 +14,7 @@ from .config import MockConfig
 from .ids import random_hex
 from .rules import MISSING, RequestView
 from .scenarios import Scenario
-from .spec import Canned, Operation, is_json
+from .spec import Canned, MediaSpec, Operation, is_json
 from .store import Control
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class Exchange:
     scenario: Scenario | None = None
     control: Control | None = None  # runtime choices, read from the store once per request
     body: Any = None
+    media: MediaSpec | None = None  # the documented media type the body was read as
     decided_by: str = ""  # which step or rule chose the response, for the journal
     extra_headers: dict[str, str] = field(default_factory=dict)  # added to whatever reply is sent
     delay_seconds: float = 0.0

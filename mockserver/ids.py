@@ -31,7 +31,10 @@ def random_hex() -> str:
 
 
 def new_id(like: Any) -> Any:
-    """A fresh identifier in the example's shape: a UUID for a UUID, else random letters and digits."""
+    """A fresh identifier in the example's shape: a UUID for a UUID, a positive number for a number
+    (of no more digits, so it stays within the example's format), else random letters and digits."""
+    if isinstance(like, int) and not isinstance(like, bool):
+        return random.randint(1, max(9, 10 ** len(str(abs(like))) - 1))
     if isinstance(like, str) and _UUID.match(like):
         return random_uuid()
     return random_id(len(like) if isinstance(like, str) and like else 18)

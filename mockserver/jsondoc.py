@@ -9,6 +9,7 @@ back to iterative code only for the rare document orjson refuses, so the common 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from json import decoder
@@ -87,10 +88,13 @@ def copy_tree(value: Any, levels: int | None = None) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    """orjson's serialization, for any depth (orjson stops at 255 levels)."""
+    """orjson's serialization, for any depth (orjson stops at 255 levels) and integers of any size
+    (orjson stops at 64 bits; a form, XML or query value may hold more digits, as JSON may)."""
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError as exc:
+        if "64-bit" in str(exc):
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
         if "Recursion limit" not in str(exc):
             raise
     return _dumps_deep(value)

@@ -22,6 +22,18 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
+    def make_environ(self) -> Any:
+        """Werkzeug drops header names with `_` (CGI would confuse `api_key` with `api-key`); an API may
+        declare one (an apiKey scheme named `api_key`), and granian passes them, so this server does too.
+        A name with `-` sent alongside wins, as it is what werkzeug already put there."""
+        environ = super().make_environ()
+        for key, value in self.headers.items():
+            if "_" in key:
+                name = "HTTP_" + key.upper().replace("-", "_")
+                if name not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                    environ.setdefault(name, value.replace("\r\n", ""))
+        return environ
+
     def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
         """A fault (or a client gone): end this connection instead of waiting for another request on it."""
         self.close_connection = True

@@ -25,6 +25,9 @@ from referencing.jsonschema import DRAFT202012
 from .errors import ConfigError, ConfigProblem, JsonPath, format_field, unexpected_problem
 from .jsondoc import dumps
 from .validation import SchemaCheck, ViolationList, compile_validator, describe_violations, fast_document
+from .validator import views
+from .validator.bodies import kind_of
+from .validator.shape import Shape
 from .yamlfile import YamlDocument, load_yaml
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -127,33 +130,83 @@ class ResponseSpec:
         return problems
 
 
+# Header parameters OpenAPI says to ignore: the media types and the security schemes own them.
+IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+DEFAULT_STYLES = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+
+
 @dataclass(frozen=True)
 class ParameterSpec:
     name: str
     location: str  # "header", "query", "path" or "cookie"
     required: bool
     validator: SchemaCheck | None
-    schema_type: str | list[str] | None  # what a text value is read as before validation
+    shape: Shape  # how the text that arrives is read before validation
+    style: str = "simple"
+    explode: bool = False
+    media_type: str | None = None  # a parameter with `content`: its value is a document of this type
+    allow_empty: bool = False  # allowEmptyValue: `?name=` counts as sent, whatever the schema
+
+    @cached_property
+    def plain(self) -> bool:
+        """A scalar in a style that sends it as it is: read without a deserializer."""
+        scalar = not (self.shape.is_array or self.shape.is_object)
+        return scalar and self.media_type is None and self.style in ("simple", "form")
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """A form or multipart property's `encoding`: the part's content types and its style."""
+
+    content_types: tuple[str, ...] = ()
+    style: str = "form"
+    explode: bool = True
+
+
+@dataclass(frozen=True)
+class MediaSpec:
+    """One documented request media type, with what its parser needs."""
+
+    media_type: str  # lower case, parameters stripped; may be a wildcard (`image/*`, `*/*`)
+    kind: str  # which reader parses it (validator/bodies.py): json, form, multipart, xml, text, binary
+    validator: SchemaCheck | None
+    shape: Shape
+    encoding: Mapping[str, Encoding] = field(default_factory=dict)
+    # Top-level property schemas a success response echoes: readOnly ones are the server's to set.
+    properties: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class BodySpec:
     required: bool
-    media_types: tuple[str, ...]
-    validator: SchemaCheck | None
-    properties: Mapping[str, Mapping[str, Any]]  # top-level property schemas, for echoing
+    media: tuple[MediaSpec, ...]
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return tuple(m.media_type for m in self.media)
 
     @cached_property
-    def takes_json(self) -> bool:
-        return any(is_json(t) for t in self.media_types)
+    def _exact(self) -> dict[str, MediaSpec]:
+        return {m.media_type: m for m in self.media}
+
+    def media_for(self, mimetype: str) -> MediaSpec | None:
+        """The documented media type a request's Content-Type selects: the exact type, then
+        `type/*`, then `*/*` (the most specific wins, as in HTTP content negotiation)."""
+        exact = self._exact
+        found = exact.get(mimetype)
+        if found is None and mimetype:
+            found = exact.get(mimetype.split("/", 1)[0] + "/*") or exact.get("*/*")
+        return found
 
 
 @dataclass(frozen=True)
 class SecurityScheme:
     name: str
-    kind: str  # "apiKey" or "http"
+    kind: str  # "apiKey", "http", "oauth2" or "openIdConnect"
     location: str  # "header", "query" or "cookie"
     parameter: str  # header, query or cookie name that carries the credential
+    scheme: str = ""  # the Authorization scheme, lower case: basic, bearer (also oauth2/openIdConnect), ...
+    bearer_format: str = ""  # documentation only: a bearer token is opaque to the server
 
 
 @dataclass(frozen=True)
@@ -183,6 +236,11 @@ class Operation:
     def label(self) -> str:
         return f"{self.method} {self.path}"
 
+    @cached_property
+    def query_names(self) -> frozenset[str]:
+        """Query keys its parameters own, which an exploded object parameter must leave alone."""
+        return frozenset(p.name for p in self.parameters if p.location == "query")
+
     @property
     def success_status(self) -> int | None:
         return min((s for s in self.responses if 200 <= s < 300), default=None)
@@ -197,9 +255,9 @@ class Spec:
     def __init__(self, document: YamlDocument) -> None:
         self.document = document
         self.raw: dict[str, Any] = document.data
-        resource = Resource.from_contents(self.raw, default_specification=DRAFT202012)
-        self.registry: Registry = Registry().with_resource(SPEC_URI, resource)
-        self.fast_registry = _fast_registry(self.raw)
+        # Requests and responses see the document differently (readOnly, writeOnly, discriminators).
+        self.views = {"request": views.for_requests(self.raw), "response": views.for_responses(self.raw)}
+        self.registries = {view: _registries(document) for view, document in self.views.items()}
         self.problems: list[ConfigProblem] = []
         self.schemes = self._security_schemes()
         # Header, query and cookie names that carry credentials here, masked wherever requests are kept.
@@ -256,10 +314,16 @@ class Spec:
                 node = node[part]
         return node, where
 
-    def validator(self, path: JsonPath) -> SchemaCheck:
+    def validator(self, path: JsonPath, view: str = "response") -> SchemaCheck:
         # percent-encoded, as a URI fragment must be: paths hold `{` and `}`
         fragment = quote(pointer_of(path), safe="/~")
-        return compile_validator({"$ref": f"{SPEC_URI}#{fragment}"}, self.registry, self.fast_registry)
+        registry, fast_registry = self.registries[view]
+        return compile_validator({"$ref": f"{SPEC_URI}#{fragment}"}, registry, fast_registry)
+
+    def shape(self, schema: Any) -> Shape:
+        """How text becomes a value for `schema` (a request schema)."""
+        document = self.views["request"]
+        return Shape(schema, lambda node: views.resolve(document, node))
 
     def _security_schemes(self) -> dict[str, SecurityScheme]:
         schemes = {}
@@ -268,8 +332,12 @@ class Spec:
             if kind == "apiKey":
                 schemes[name] = SecurityScheme(name, kind, scheme["in"], scheme["name"])
             elif kind == "http":
-                schemes[name] = SecurityScheme(name, kind, "header", "Authorization")
-            # oauth2 / openIdConnect / mutualTLS: the mock cannot verify them; treated as open.
+                http = str(scheme.get("scheme", "")).lower()
+                bearer_format = str(scheme.get("bearerFormat", ""))
+                schemes[name] = SecurityScheme(name, kind, "header", "Authorization", http, bearer_format)
+            elif kind in ("oauth2", "openIdConnect"):  # both present their access token as a bearer token
+                schemes[name] = SecurityScheme(name, kind, "header", "Authorization", "bearer")
+            # mutualTLS happens below HTTP, where a mock cannot see it: treated as satisfied.
         return schemes
 
     def _operations(self) -> Iterator[Operation]:
@@ -302,31 +370,58 @@ class Spec:
             owner_node, _ = self.resolve(owner)
             for index, _param in enumerate(owner_node.get("parameters") or []):
                 param, where = self.resolve((*owner, "parameters", index))
-                schema = param.get("schema")
-                resolved_schema = self.resolve((*where, "schema"))[0] if schema is not None else {}
-                merged[(param["name"].lower(), param["in"])] = ParameterSpec(
+                location = param["in"]
+                if location == "header" and param["name"].lower() in IGNORED_HEADERS:
+                    continue  # OpenAPI: such a definition "SHALL be ignored"
+                style = param.get("style", DEFAULT_STYLES.get(location, "simple"))
+                media_type = next(iter(param.get("content") or {}), None)
+                schema_path = (*where, "schema") if media_type is None else (*where, "content", media_type, "schema")
+                schema, _ = self.resolve(schema_path) if _has(self.raw, schema_path) else ({}, ())
+                merged[(param["name"].lower(), location)] = ParameterSpec(
                     name=param["name"],
-                    location=param["in"],
-                    required=bool(param.get("required")) or param["in"] == "path",
-                    validator=self.validator((*where, "schema")) if schema is not None else None,
-                    schema_type=resolved_schema.get("type") if isinstance(resolved_schema, dict) else None,
+                    location=location,
+                    required=bool(param.get("required")) or location == "path",
+                    validator=self.validator(schema_path, "request") if _has(self.raw, schema_path) else None,
+                    shape=self.shape(schema),
+                    style=style,
+                    explode=bool(param.get("explode", style == "form")),
+                    media_type=media_type,
+                    allow_empty=bool(param.get("allowEmptyValue")),
                 )
         yield from merged.values()
 
     def _body(self, op_location: JsonPath) -> BodySpec:
         body, where = self.resolve((*op_location, "requestBody"))
-        content = body.get("content") or {}
-        validator = None
-        properties: dict[str, Any] = {}
-        json_type = next((t for t in content if is_json(t)), None)
-        if json_type is not None and "schema" in content[json_type]:
-            schema_path = (*where, "content", json_type, "schema")
-            validator = self.validator(schema_path)
-            schema, schema_where = self.resolve(schema_path)
-            properties = {
-                name: self.resolve((*schema_where, "properties", name))[0] for name in schema.get("properties") or {}
+        media = []
+        for media_type, declared in (body.get("content") or {}).items():
+            schema_path = (*where, "content", media_type, "schema")
+            has_schema = isinstance(declared, dict) and "schema" in declared
+            schema, schema_where = self.resolve(schema_path) if has_schema else ({}, ())
+            encoding = {
+                name: Encoding(
+                    content_types=tuple(
+                        t.strip().lower() for t in str(spec.get("contentType", "")).split(",") if t.strip()
+                    ),
+                    style=str(spec.get("style", "form")),
+                    explode=bool(spec.get("explode", spec.get("style", "form") == "form")),
+                )
+                for name, spec in (declared.get("encoding") or {}).items()
             }
-        return BodySpec(bool(body.get("required")), tuple(content), validator, properties)
+            media.append(
+                MediaSpec(
+                    media_type=media_type.split(";", 1)[0].strip().lower(),
+                    kind=kind_of(media_type),
+                    validator=self.validator(schema_path, "request") if has_schema else None,
+                    shape=self.shape(schema),
+                    encoding=encoding,
+                    properties={
+                        name: prop
+                        for name in (schema.get("properties") if isinstance(schema, dict) else None) or {}
+                        if not (prop := self.resolve((*schema_where, "properties", name))[0]).get("readOnly")
+                    },
+                )
+            )
+        return BodySpec(bool(body.get("required")), tuple(media))
 
     def _response(self, status: str, location: JsonPath) -> ResponseSpec:
         response, where = self.resolve(location)
@@ -408,29 +503,46 @@ class Spec:
                         (*example_path, *v.path), f"example does not match its schema: {v.text}"
                     )
         for op in self.operations:
-            if op.body is None or op.body.validator is None:
+            if op.body is None:
                 continue
             body_location = self.resolve(("paths", op.path, op.method.lower(), "requestBody"))[1]
-            for json_type in (t for t in op.body.media_types if is_json(t)):
+            documented = self.resolve((*body_location, "content"))[0]
+            for json_type, media_spec in zip(documented, op.body.media, strict=True):
+                if not is_json(json_type) or media_spec.validator is None:
+                    continue
                 media_path = (*body_location, "content", json_type)
                 media = self.resolve(media_path)[0]
                 for name in media.get("examples") or {}:
                     value = self.resolve((*media_path, "examples", name))[0].get("value")
-                    for v in describe_violations(op.body.validator, value):
+                    for v in describe_violations(media_spec.validator, value):
                         where = (*media_path, "examples", name, "value", *v.path)
                         yield self.document.problem(where, f"example does not match its schema: {v.text}")
 
 
-def _fast_registry(document: dict[str, Any]) -> Any:
-    """jsonschema-rs' view of the document, when it gives the same verdicts as jsonschema."""
+def _has(document: Any, path: JsonPath) -> bool:
+    """Whether `path` exists, following `$ref`s on the way."""
+    node = document
+    for part in path:
+        node = views.resolve(document, node)
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_list or (isinstance(node, dict) and part in node)):
+            return False
+        node = node[part]
+    return True
+
+
+def _registries(document: dict[str, Any]) -> tuple[Registry, Any]:
+    """The document for jsonschema, and for jsonschema-rs when it gives the same verdicts."""
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    registry = Registry().with_resource(SPEC_URI, resource)
     fast = fast_document(document)
     if fast is None:
-        return None
+        return registry, None
     try:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - a core dependency; the detailed path still works
-        return None
-    return jsonschema_rs.Registry([(SPEC_URI, fast)])
+        return registry, None
+    return registry, jsonschema_rs.Registry([(SPEC_URI, fast)])
 
 
 def is_json(media_type: str) -> bool:

@@ -15,6 +15,7 @@ from referencing import Registry
 
 from .errors import JsonPath, format_field
 from .jsondoc import copy_tree
+from .validator.views import PIN_MARK, READ_ONLY_MARK
 
 INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
@@ -190,6 +191,8 @@ def _explain(error: jsonschema.ValidationError) -> tuple[JsonPath, str]:
     if keyword in ("minItems", "maxItems"):
         bound = "at least" if keyword == "minItems" else "at most"
         return path, f"must have {bound} {expected} item{'s' * (expected != 1)}."
+    if keyword == "not" and isinstance(schema, dict) and schema.get(READ_ONLY_MARK):
+        return path, "is read-only; it must not be sent in a request."
     if keyword == "additionalProperties":
         return path, error.message
     return path, error.message + "."
@@ -205,17 +208,26 @@ def explain_errors(errors: Iterable[jsonschema.ValidationError]) -> ViolationLis
     for error in errors:
         leaf = _deepest(error)
         path, text = _explain(leaf)
-        found.setdefault((path, text), Violation(path, text, str(leaf.validator)))
+        keyword = PIN_MARK if _is_pin(leaf) else str(leaf.validator)
+        found.setdefault((path, text), Violation(path, text, keyword))
     # One clear statement per field: a wrong type makes enum/length/format moot, and
     # `format: int32` only repeats what `maximum` already said.
     mistyped = {v.path for v in found.values() if v.keyword == "type"}
     precise = {v.path for v in found.values() if v.keyword != "format"}
+    # A discriminator's pin only says a branch was not chosen; the tag's own enum says more.
+    named = {v.path for v in found.values() if v.keyword != PIN_MARK}
     kept = [
         v
         for v in found.values()
-        if (v.keyword == "type" or v.path not in mistyped) and (v.keyword != "format" or v.path not in precise)
+        if (v.keyword == "type" or v.path not in mistyped)
+        and (v.keyword != "format" or v.path not in precise)
+        and (v.keyword != PIN_MARK or v.path not in named)
     ]
     return sorted(kept, key=lambda v: [str(p) for p in v.path])
+
+
+def _is_pin(error: jsonschema.ValidationError) -> bool:
+    return isinstance(error.schema, dict) and bool(error.schema.get(PIN_MARK))
 
 
 def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
@@ -225,7 +237,9 @@ def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
         return error
     leaves = [_deepest(e) for e in error.context]
     meant = [
-        e for e in leaves if e.validator not in ("type", "const") or len(e.absolute_path) > len(error.absolute_path)
+        e
+        for e in leaves
+        if not _is_pin(e) and (e.validator not in ("type", "const") or len(e.absolute_path) > len(error.absolute_path))
     ]
     candidates = meant or leaves
     deepest = max(len(e.absolute_path) for e in candidates)

@@ -16,8 +16,8 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from mockserver import create_app, load_config
 
-from .conftest import SCENARIOS, SPEC
-from .contract_plan import NOT_CONTRACT_TESTED, PLAN
+from .conftest import ROOT, SCENARIOS, SPEC
+from .contract_plan import FIXTURE_CHECKS, FIXTURE_SPECS, LOSSY_MEDIA_TYPES, NOT_CONTRACT_TESTED, PLAN
 
 DEEP = bool(os.environ.get("MOCKSERVER_DEEP_CONTRACT"))
 APP = create_app(config=load_config(SPEC, SCENARIOS))
@@ -56,6 +56,22 @@ def test_app_honours_the_contract(case: schemathesis.Case, scenario: str) -> Non
     sent = dict(case.headers or {})
     case.headers = {**sent, **{name: value for name, value in headers.items() if name in sent}}
     case.call_and_validate(headers={"X-Mock-Scenario": scenario}, checks=checks)
+
+
+FIXTURES = ROOT / "tests" / "fixtures"
+ANY_SPEC, ANY_SCENARIOS = next(iter(FIXTURE_SPECS.items()))
+any_schema = schemathesis.openapi.from_path(FIXTURES / ANY_SPEC)
+any_schema.app = create_app(config=load_config(FIXTURES / ANY_SPEC, FIXTURES / ANY_SCENARIOS))
+
+
+@any_schema.parametrize()
+@settings(max_examples=1000 if DEEP else 40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_any_requests_fixture_honours_the_contract(case: schemathesis.Case) -> None:
+    """Every parameter style, media type and security scheme, positive and negative cases alike."""
+    names = FIXTURE_CHECKS
+    if (case.media_type or "").split(";")[0] in LOSSY_MEDIA_TYPES:
+        names = [name for name in names if name != "negative_data_rejection"]
+    case.call_and_validate(checks=[CHECKS[name] for name in names])
 
 
 def test_harness_fails_when_the_app_breaks_the_contract(tmp_path: Any) -> None:

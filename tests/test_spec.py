@@ -60,9 +60,9 @@ def test_documented_statuses(config: MockConfig) -> None:
 
 def test_docs_page_sample_request_is_valid(config: MockConfig) -> None:
     operation = config.spec.operation("createSmtpIntegration")
-    assert operation is not None and operation.body is not None and operation.body.validator is not None
+    assert operation is not None and operation.body is not None and operation.body.media[0].validator is not None
     sample = RAW["paths"][SMTP_PATH]["post"]["requestBody"]["content"]["application/json"]["examples"]["docsPage"]
-    assert describe_violations(operation.body.validator, sample["value"]) == []
+    assert describe_violations(operation.body.media[0].validator, sample["value"]) == []
 
 
 def _created(config: MockConfig) -> Any:

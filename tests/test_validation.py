@@ -71,8 +71,8 @@ BODIES = st.one_of(
 def checks(config: MockConfig) -> list[SchemaCheck]:
     found = []
     for operation in config.spec.operations:
-        if operation.body is not None and operation.body.validator is not None:
-            found.append(operation.body.validator)
+        if operation.body is not None and operation.body.media[0].validator is not None:
+            found.append(operation.body.media[0].validator)
         found.extend(p.validator for p in operation.parameters if p.validator is not None)
         found.extend(r.validator for r in operation.responses.values() if r.validator is not None)
     return found
@@ -105,5 +105,5 @@ def test_other_formats_keep_the_detailed_path() -> None:
 @pytest.mark.parametrize("body", [valid_body(), valid_body(port=587.0), valid_body(useTls=None, description=None)])
 def test_valid_bodies_take_the_fast_path(config: MockConfig, body: dict[str, Any]) -> None:
     operation = config.spec.operation("createSmtpIntegration")
-    assert operation is not None and operation.body is not None and operation.body.validator is not None
-    assert operation.body.validator.fast is not None and operation.body.validator.fast.is_valid(body)
+    assert operation is not None and operation.body is not None and operation.body.media[0].validator is not None
+    assert operation.body.media[0].validator.fast is not None and operation.body.media[0].validator.fast.is_valid(body)

@@ -2,7 +2,8 @@
 
 Generic over the spec, so a new operation needs no Python code. The conventions:
 - the envelope's `data` object (or the whole body when there is no envelope) receives every
-  request property it also has; absent or null values take the request schema's `default`;
+  request property it also has; absent or null values take the request schema's `default`, or
+  null where the schema admits it (else the example's value stays); `readOnly` ones are the server's;
 - `x-rendered-as` on a request property maps request values to response values
   (`"1 - Active"` -> `"Active"`), integral numbers sent as `587.0` are echoed as integers;
 - a request property `fooId` fills `foo.id` when the response has a `foo` object;
@@ -40,6 +41,8 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
 def echo(target: dict[str, Any], request: Mapping[str, Any], properties: Mapping[str, Mapping[str, Any]]) -> None:
     for name, schema in properties.items():
         if name in target:
+            if name not in request and "default" not in schema and "null" not in _types(schema):
+                continue  # not sent, no default, and null is not a value of it: the example's stands
             target[name] = _rendered(request.get(name), schema)
         elif name.endswith("Id") and isinstance(target.get(name[:-2]), dict) and name in request:
             target[name[:-2]] = {**target[name[:-2]], "id": request[name]}
@@ -54,8 +57,8 @@ def respond(exchange: Exchange) -> Reply:
     response = operation.responses[status]
     body = response.example
     target = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else body
-    if isinstance(target, dict) and isinstance(exchange.body, dict) and operation.body is not None:
-        echo(target, exchange.body, operation.body.properties)
+    if isinstance(target, dict) and isinstance(exchange.body, dict) and exchange.media is not None:
+        echo(target, exchange.body, exchange.media.properties)
     if scenario.stateful and operation.state is not None and isinstance(target, dict):
         missing = keep(exchange, operation.state, target)
         if missing is not None:

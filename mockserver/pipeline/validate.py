@@ -1,7 +1,8 @@
-"""Step 5, request validation: parameters, then the body (media type, size, JSON, schema).
+"""Step 5, request validation: parameters, then the body (media type, size, parsing, schema).
 
 Everything here answers at once with the platform's envelope; nothing reads more than the size
-limit, and every parser failure is a 400, never an exception that escapes.
+limit, and every parser failure is a 400, never an exception that escapes. How each parameter style
+and each media type is read lives in mockserver/validator/.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from werkzeug.exceptions import ClientDisconnected
 
 from ..envelope import Problem, error_reply
 from ..exchange import Exchange, Reply
-from ..jsondoc import MAX_DEPTH
-from ..spec import BodySpec, Operation, ParameterSpec, is_json
+from ..spec import BodySpec, MediaSpec, Operation, ParameterSpec, is_json
 from ..validation import describe_violations
+from ..validator.bodies import READERS, BodyError, charset_known
+from ..validator.deserializers import MISSING, StyleError, from_pairs, from_text
 
 MALFORMED_CHUNKS = "The request body is malformed chunked encoding: a chunk size or terminator is invalid or missing."
 
@@ -31,58 +33,76 @@ def validate_request(exchange: Exchange) -> Reply | None:
     return _read_body(exchange, operation.body)
 
 
-def _parameter_value(exchange: Exchange, parameter: ParameterSpec) -> str | None:
-    request = exchange.request
-    if parameter.location == "header":
+def parameter_value(exchange: Exchange, parameter: ParameterSpec, claimed: frozenset[str]) -> Any:
+    """The parameter as its style (or its `content` media type) says to read it, or MISSING."""
+    request, location = exchange.request, parameter.location
+    if parameter.plain:  # a scalar in its default style (Brand-URL, an id): the text itself
+        text = _text(exchange, parameter)
+        return MISSING if text is None else parameter.shape.coerce(text)
+    if parameter.media_type is None and location in ("query", "cookie"):
+        pairs = request.args if location == "query" else request.cookies
+        return from_pairs(parameter.style, pairs, parameter.name, parameter.shape, parameter.explode, claimed)
+    text = _text(exchange, parameter)
+    if text is None:
+        return MISSING
+    if parameter.media_type is None:
+        return from_text(parameter.style, text, parameter.name, parameter.shape, parameter.explode)
+    if not is_json(parameter.media_type):
+        return text
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise StyleError(f"{parameter.name} must be a JSON document ({parameter.media_type}).") from None
+
+
+def _text(exchange: Exchange, parameter: ParameterSpec) -> str | None:
+    """The parameter's text as sent (the first, if a query or cookie name repeats)."""
+    location, request = parameter.location, exchange.request
+    if location == "header":
         return request.headers.get(parameter.name)
-    if parameter.location == "query":
+    if location == "query":
         return request.args.get(parameter.name)
-    if parameter.location == "cookie":
+    if location == "cookie":
         return request.cookies.get(parameter.name)
     return exchange.path_params.get(parameter.name)
-
-
-def _coerce(value: str, schema_type: Any) -> Any:
-    """Parameters arrive as text; read them as the type the schema asks for when they are one."""
-    types = [schema_type] if isinstance(schema_type, str) else list(schema_type or [])
-    if "integer" in types and value.lstrip("-").isdigit():
-        return int(value)
-    if "number" in types:
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    if "boolean" in types and value in ("true", "false"):
-        return value == "true"
-    return value
 
 
 def _parameter_problems(exchange: Exchange, operation: Operation) -> list[Problem]:
     problems = []
     for parameter in operation.parameters:
-        value = _parameter_value(exchange, parameter)
-        label = f"{parameter.name} {parameter.location}"
-        if value is None:
+        try:
+            value = parameter_value(exchange, parameter, operation.query_names)
+        except StyleError as wrong:
+            problems.append(Problem(str(wrong), field=parameter.name))
+            continue
+        if value is MISSING:
             if parameter.required:
+                label = f"{parameter.name} {parameter.location}"
                 problems.append(Problem(f"The required {label} is missing.", field=parameter.name))
             continue
-        if parameter.validator is None:
+        if parameter.validator is None or (value == "" and parameter.allow_empty):
             continue
-        for violation in describe_violations(parameter.validator, _coerce(value, parameter.schema_type)):
-            problems.append(Problem(f"{parameter.name} {violation.text}", field=parameter.name))
+        for violation in describe_violations(parameter.validator, value):
+            problems.append(Problem(f"{parameter.name}{_inside(violation.field)} {violation.text}", parameter.name))
     return problems
 
 
-def _media_type_problem(exchange: Exchange, body: BodySpec) -> Problem | None:
-    request = exchange.request
-    mimetype = request.mimetype  # lower-cased, parameters stripped
-    accepted = [t.split(";", 1)[0].strip().lower() for t in body.media_types]
-    if mimetype not in accepted:
+def _inside(field: str) -> str:
+    """Where in an array or object parameter a violation is: `ids[1]`, `color.R`."""
+    return "" if not field else field if field.startswith("[") else "." + field
+
+
+def _media_type_problem(
+    mimetype: str, params: dict[str, str], media: MediaSpec | None, body: BodySpec
+) -> Problem | None:
+    if media is None:
         sent = f"Content-Type {mimetype}" if mimetype else "A body without Content-Type"
-        return Problem(f"{sent} is not supported; send {' or '.join(accepted)}.", field="Content-Type")
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if is_json(mimetype) and charset.replace("-", "") != "utf8":
+        return Problem(f"{sent} is not supported; send {' or '.join(body.media_types)}.", field="Content-Type")
+    charset = params.get("charset", "utf-8").lower()
+    if media.kind == "json" and charset.replace("-", "") != "utf8":
         return Problem(f"charset={charset} is not supported; JSON must be UTF-8.", field="Content-Type")
+    if media.kind in ("form", "xml", "text") and not charset_known(charset):
+        return Problem(f"charset={charset} is not supported.", field="Content-Type")
     return None
 
 
@@ -90,33 +110,34 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
     request = exchange.request
     declared = request.content_length
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    if not declared and not chunked:
+    mimetype, params = request.mimetype, request.mimetype_params  # lower case, parameters apart
+    media = body.media_for(mimetype)
+    # A Content-Type without a body is an empty value of that type (a file, text, a form), except JSON.
+    empty_value = media is not None and media.kind != "json"
+    if not declared and not chunked and not empty_value:
         if body.required:
             return error_reply(exchange, 400, [Problem("The request body is required.", field="body")])
         return None
-    media_problem = _media_type_problem(exchange, body)
+    media_problem = _media_type_problem(mimetype, params, media, body)
     if media_problem is not None:
         return error_reply(exchange, 415, [media_problem])
+    assert media is not None
     unread = read_whole_body(exchange)
     if unread is not None:
         return unread
     payload = exchange.raw_body()
-    if not payload.strip():
-        empty = "The request body is empty; send a JSON document."
-        if chunked and not payload and exchange.server_blanks_bad_input:
-            empty = "The request body is empty or its chunked encoding is malformed; send a JSON document."
+    if chunked and not payload and exchange.server_blanks_bad_input:
+        empty = "The request body is empty or its chunked encoding is malformed; send a JSON document."
         return error_reply(exchange, 400, [Problem(empty, field="body")])
-    if not body.takes_json:
-        return None  # a non-JSON body the mock does not interpret
     try:
-        document = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        return error_reply(exchange, 400, [Problem(_json_problem(payload, exc), field="body")])
-    if body.validator is not None:
-        violations = describe_violations(body.validator, document)
+        document = READERS[media.kind](payload, media, params)
+    except BodyError as bad:
+        return error_reply(exchange, bad.status, [Problem(bad.message, field=bad.field)])
+    if media.validator is not None and media.kind != "binary":
+        violations = describe_violations(media.validator, document)
         if violations:
             return error_reply(exchange, 400, [Problem(v.message, field=v.field or "body") for v in violations])
-    exchange.body = document
+    exchange.body, exchange.media = document, media
     return None
 
 
@@ -133,17 +154,3 @@ def read_whole_body(exchange: Exchange) -> Reply | None:
         too_large = Problem(f"The request body is larger than {exchange.config.max_body_size} bytes.", field="body")
         return error_reply(exchange, 413, [too_large], headers={"Connection": "close"})
     return None
-
-
-def _json_problem(payload: bytes, exc: orjson.JSONDecodeError) -> str:
-    """Say why the body is not JSON in the words a client developer needs."""
-    nul = payload.find(b"\x00")
-    if nul >= 0:
-        return f"The request body contains a NUL byte at position {nul}; it is not valid JSON."
-    try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        return f"The request body is not valid UTF-8 (byte 0x{payload[bad.start]:02x} at position {bad.start})."
-    if "depth" in exc.msg:
-        return f"The request body is nested too deeply (more than {MAX_DEPTH} levels)."
-    return f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
