@@ -26,9 +26,35 @@ def is_secret(name: str) -> bool:
     return lowered in SECRET_HEADERS or any(word in lowered.replace("_", "-") for word in SECRET_WORDS)
 
 
+_SHALLOW = 64  # levels the quick recursive copy handles; deeper trees take the iterative walk
+
+
+class _TooDeepError(Exception):
+    pass
+
+
 def redact(value: Any) -> Any:
-    """A copy of a JSON value with every secret-looking property masked (at any depth: iterative)."""
-    return transform(value, _masked)
+    """A copy of a JSON value with every secret-looking property masked, at any depth. Nearly every
+    body is shallow, and a plain recursive copy of it is twice as quick as the explicit-stack walk
+    (journal entries mask two bodies per request); deeper ones go through the walk."""
+    try:
+        return _redacted(value, 0)
+    except _TooDeepError:
+        return transform(value, _masked)
+
+
+def _redacted(value: Any, level: int) -> Any:
+    if isinstance(value, dict):
+        if level > _SHALLOW:
+            raise _TooDeepError
+        return {
+            k: REDACTED if v is not None and is_secret(str(k)) else _redacted(v, level + 1) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        if level > _SHALLOW:
+            raise _TooDeepError
+        return [_redacted(v, level + 1) for v in value]
+    return value
 
 
 def _masked(key: Key, node: Any) -> Any:
