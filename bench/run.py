@@ -1,26 +1,35 @@
 #!/usr/bin/env python3
-"""Benchmark the mock beside a physical ceiling, in one run, and report ratios.
+"""Benchmark the mock beside a physical ceiling and its peers, in one run, and report ratios.
 
-    python3 bench/run.py                 # 10 s per measurement, wrk -t2 -c32
-    python3 bench/run.py --duration 3    # a quick look
+    python3 bench/run.py                          # the full run (about 5 minutes)
+    python3 bench/run.py --duration 3 --soak 0    # a quick look at every row
+    python3 bench/run.py --only production,wiremock,prism    # some rows only (see --help)
 
 What it measures, each with wrk against the docs' sample POST on loopback:
 - the ceiling: nginx (2 worker processes) answering the same route with a static 201 body;
+- the peers, as users start them: WireMock 3 standalone (`java -jar`, its defaults) with a static stub
+  for the route, and `prism mock openapi.yaml` (Stoplight Prism, validating requests against the spec);
 - production mode, `mockserver serve --workers 2` (full validation, scenario engine, journal on,
   state shared in SQLite), and the same with the state in Redis;
-- the default single-process `mockserver serve`, for comparison;
+- the default single-process `mockserver serve`;
 - the cost of growth, in production mode: 1, 10 and 100 scenarios loaded; a journal of 0 and of
   100,000 entries (pre-filled before the run);
+- slow clients: 1,000 concurrent requests held on the `slow` scenario (300-1500 ms each, asked again
+  as soon as answered) while wrk measures what the other clients get, in each mode;
 plus start-up time to the first 201 and resident memory (the busiest worker, and the main process).
-wrk, nginx and redis-server are installed with apt-get when missing (root, Debian). Results go to
-bench/results/latest.json and bench/results/latest.md.
+wrk, nginx, redis-server and Java (default-jre-headless) are installed with apt-get when missing (root,
+Debian); WireMock and Prism with `npm ci` from bench/package-lock.json (exact versions). A peer that
+cannot be installed is left out with a message saying why. Results go to bench/results/latest.json
+and bench/results/latest.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
 import re
@@ -29,6 +38,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -52,11 +62,12 @@ STATIC_201 = (
 )
 
 
-def ensure_tools() -> None:
-    tools = {"wrk": "wrk", "nginx": "nginx-light", "redis-server": "redis-server"}
-    packages = [package for name, package in tools.items() if not shutil.which(name)]
-    if not packages:
-        return
+BENCH = ROOT / "bench"
+WIREMOCK_JAR = BENCH / "node_modules" / "wiremock" / "build"  # the npm package ships the standalone jar
+PRISM = BENCH / "node_modules" / ".bin" / "prism"
+
+
+def apt_install(packages: list[str]) -> None:
     print(f"installing {', '.join(packages)} with apt-get ...", flush=True)
     subprocess.run(["apt-get", "update", "-qq"], check=True)
     subprocess.run(
@@ -64,6 +75,40 @@ def ensure_tools() -> None:
         check=True,
         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
     )
+
+
+def ensure_tools() -> None:
+    tools = {"wrk": "wrk", "nginx": "nginx-light", "redis-server": "redis-server"}
+    packages = [package for name, package in tools.items() if not shutil.which(name)]
+    if packages:
+        apt_install(packages)
+
+
+def ensure_peers(wanted: set[str]) -> dict[str, str]:
+    """Install what the peer rows need; returns, for each peer that cannot run, why (shown in the report)."""
+    missing: dict[str, str] = {}
+    if "wiremock" in wanted and not shutil.which("java"):
+        try:
+            apt_install(["default-jre-headless"])
+        except (OSError, subprocess.CalledProcessError) as failed:
+            missing["wiremock"] = f"no Java: `apt-get install default-jre-headless` failed ({failed})"
+    if wanted & {"wiremock", "prism"} and not (PRISM.exists() and wiremock_jar()):
+        npm = shutil.which("npm")
+        if npm is None:
+            reason = "no npm: install Node.js 18+ and npm, then run `npm ci --prefix bench`"
+            missing.update({peer: reason for peer in wanted & {"wiremock", "prism"}})
+        else:
+            print("installing WireMock and Prism with npm ci --prefix bench ...", flush=True)
+            command = [npm, "ci", "--prefix", str(BENCH), "--no-audit", "--no-fund", "--ignore-scripts"]
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                reason = f"`npm ci --prefix bench` failed: {result.stderr.strip()[-300:]}"
+                missing.update({peer: reason for peer in wanted & {"wiremock", "prism"}})
+    return missing
+
+
+def wiremock_jar() -> Path | None:
+    return next(iter(sorted(WIREMOCK_JAR.glob("wiremock-standalone-*.jar"))), None)
 
 
 def free_port() -> int:
@@ -109,6 +154,8 @@ def wrk(url: str, duration: int, connections: int, threads: int) -> dict[str, An
     errors = (int(non_2xx.group(1)) if non_2xx else 0) + (
         sum(int(g) for g in socket_errors.groups()) if socket_errors else 0
     )
+    if not requests_total:  # wrk prints zeros: nothing was answered in time
+        return {"rps": 0.0, "p50_ms": None, "p99_ms": None, "requests": 0, "errors": errors}
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         "p50_ms": latency("50"),
@@ -187,7 +234,7 @@ http {{
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for_201(url, time.monotonic())
-        wrk(url, 2, connections, threads)  # warm-up
+        wrk(url, WARM_UP_S, connections, threads)  # warm-up
         return wrk(url, duration, connections, threads)
     finally:
         process.terminate()
@@ -196,6 +243,51 @@ http {{
 
 
 PRODUCTION = ["--workers", "2"]
+WARM_UP_S = 3  # every server gets this warm-up before it is measured
+JVM_WARM_UP_S = 15  # WireMock's JIT needs longer: measured here, 2.2k req/s in the first 5 s, 5k after 20 s
+
+
+def measure(
+    label: str,
+    command: list[str],
+    duration: int,
+    connections: int,
+    threads: int,
+    cwd: Path = ROOT,
+    slow_clients: int = 0,
+    warm_up: int = WARM_UP_S,
+) -> dict[str, Any]:
+    """Start a server on `command` (its port already in it), time it to the first 201, warm it up, then
+    measure it with wrk, with `slow_clients` requests held on the slow scenario meanwhile."""
+    port = int(command[command.index("--port") + 1])
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        startup = wait_for_201(url, started, timeout=60)
+        wrk(url, warm_up, connections, threads)
+        workers = worker_pids(process.pid)
+        warm = sum(rss_mb(pid) for pid in [process.pid, *workers])
+        with SlowClients(port, slow_clients) as held:
+            result = wrk(url, duration, connections, threads)
+        result.update(
+            label=label,
+            startup_s=round(startup, 3),
+            rss_mb=round(max(rss_mb(pid) for pid in workers or [process.pid]), 1),  # per serving process
+            main_rss_mb=round(rss_mb(process.pid), 1),
+            rss_growth_mb=round(sum(rss_mb(pid) for pid in [process.pid, *workers]) - warm, 1),  # all processes
+            processes=1 + len(workers),
+        )
+        if slow_clients:
+            result["slow_clients"] = held.summary()
+        return result
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def run_mock(
@@ -205,42 +297,131 @@ def run_mock(
     threads: int,
     scenarios: Path | None = None,
     extra: list[str] | None = None,
+    slow_clients: int = 0,
 ) -> dict[str, Any]:
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "mockserver",
-        "serve",
-        "--port",
-        str(port),
-        "--quiet",
-        "--no-reload",
-        *(["--scenarios", str(scenarios)] if scenarios else []),
-        *(extra or []),
-    ]
-    started = time.monotonic()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        startup = wait_for_201(url, started)
-        wrk(url, 2, connections, threads)  # warm-up
-        workers = worker_pids(process.pid)
-        warm = sum(rss_mb(pid) for pid in [process.pid, *workers])
-        result = wrk(url, duration, connections, threads)
-        result.update(
-            label=label,
-            command=" ".join(["mockserver", *command[3:]]),
-            startup_s=round(startup, 3),
-            rss_mb=round(max(rss_mb(pid) for pid in workers or [process.pid]), 1),  # per serving process
-            main_rss_mb=round(rss_mb(process.pid), 1),
-            rss_growth_mb=round(sum(rss_mb(pid) for pid in [process.pid, *workers]) - warm, 1),  # all processes
-            processes=1 + len(workers),
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--quiet", "--no-reload"]
+    command += [*(["--scenarios", str(scenarios)] if scenarios else []), *(extra or [])]
+    result = measure(label, command, duration, connections, threads, slow_clients=slow_clients)
+    result["command"] = " ".join(["mockserver", *command[3:]])
+    return result
+
+
+def run_wiremock(duration: int, connections: int, threads: int) -> dict[str, Any]:
+    """WireMock standalone as its docs start it (`java -jar ... --port N`, every other option its
+    default), with one static stub for the route answering the same 201 body as nginx."""
+    jar = wiremock_jar()
+    assert jar is not None
+    with tempfile.TemporaryDirectory(prefix="bench-wiremock-") as root:
+        (Path(root) / "mappings").mkdir()
+        stub = {
+            "request": {"method": "POST", "urlPath": PATH},
+            "response": {"status": 201, "headers": {"Content-Type": "application/json"}, "body": STATIC_201},
+        }
+        (Path(root) / "mappings" / "smtp.json").write_text(json.dumps(stub))
+        command = ["java", "-jar", str(jar), "--port", str(free_port()), "--root-dir", root]
+        result = measure(
+            f"WireMock {jar.stem.rsplit('-', 1)[1]} standalone, static stub",
+            command,
+            duration,
+            connections,
+            threads,
+            warm_up=JVM_WARM_UP_S,
         )
-        return result
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    result["command"] = f"java -jar {jar.name} --port N --root-dir DIR"
+    return result
+
+
+def run_prism(duration: int, connections: int, threads: int) -> dict[str, Any]:
+    """`prism mock openapi.yaml`, as its docs start it: it validates the request against the spec and
+    answers the operation's example."""
+    version = json.loads((BENCH / "node_modules" / "@stoplight" / "prism-cli" / "package.json").read_text())["version"]
+    command = [str(PRISM), "mock", str(ROOT / "openapi.yaml"), "--host", "127.0.0.1", "--port", str(free_port())]
+    result = measure(f"prism mock {version}", command, duration, connections, threads)
+    result["command"] = "prism mock openapi.yaml --host 127.0.0.1 --port N"
+    return result
+
+
+class SlowClients:
+    """`count` clients, each on its own keep-alive connection, asking for the docs' POST on the `slow`
+    scenario again as soon as it is answered: that many requests are held by the server at any time.
+    Runs on its own event loop in a thread; entering returns once every client has sent its first request."""
+
+    def __init__(self, port: int, count: int) -> None:
+        self.port, self.count = port, count
+        self.answered = self.failed = 0
+        self.latencies: list[float] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._sent = threading.Semaphore(0)
+        self._request = (
+            f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in HEADERS.items())
+            + f"X-Mock-Scenario: slow\r\nContent-Length: {len(BODY)}\r\n\r\n{BODY}"
+        ).encode()
+
+    def __enter__(self) -> SlowClients:
+        if self.count:
+            self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
+            self._thread.start()
+            deadline = time.monotonic() + 30
+            for _ in range(self.count):
+                if not self._sent.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    break
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+
+    async def _main(self) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        clients = [asyncio.create_task(self._client()) for _ in range(self.count)]
+        await self._stop.wait()
+        for client in clients:
+            client.cancel()
+        await asyncio.gather(*clients, return_exceptions=True)
+
+    async def _client(self) -> None:
+        first = True
+        while True:
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                self.failed += 1
+                await asyncio.sleep(0.1)
+                continue
+            try:
+                while True:
+                    sent = time.monotonic()
+                    writer.write(self._request)
+                    await writer.drain()
+                    if first:
+                        first = False
+                        self._sent.release()
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+                    await reader.readexactly(int(length.group(1)) if length else 0)
+                    self.latencies.append(time.monotonic() - sent)
+                    self.answered += 1
+                    if re.search(rb"(?i)\r\nconnection:\s*close", head):
+                        break
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                self.failed += 1
+            finally:
+                writer.close()
+
+    def summary(self) -> dict[str, Any]:
+        ordered = sorted(self.latencies)
+        return {
+            "held": self.count,
+            "answered": self.answered,
+            "failed": self.failed,
+            "median_s": round(ordered[len(ordered) // 2], 3) if ordered else None,
+        }
 
 
 def soak(duration: int, connections: int, threads: int, every: int = 10) -> dict[str, Any]:
@@ -273,27 +454,48 @@ def scenario_dir(count: int) -> Path:
     return target
 
 
+def ratio(value: float, base: dict[str, Any] | None) -> str:
+    return f"{value / base['rps']:.2f}x" if base and base.get("rps") else "-"
+
+
+def ms(value: float | None) -> str:
+    """A latency; none when no request was answered at all (every one timed out)."""
+    return "-" if value is None or math.isnan(value) else f"{value:.2f}"
+
+
 def markdown(report: dict[str, Any]) -> str:
-    ceiling = report["ceiling"]["rps"]
+    ceiling = report.get("ceiling")
+    peers = {row["peer"]: row for row in report.get("peers", [])}
+    wiremock, prism = peers.get("wiremock"), peers.get("prism")
     lines = [
         f"# Benchmark ({report['date']})",
         "",
         f"Machine: {report['machine']}. Load: wrk -t{report['threads']} -c{report['connections']}, "
-        f"{report['duration_s']} s per row, the docs' sample POST, loopback.",
+        f"{report['duration_s']} s per row after {WARM_UP_S} s of warm-up ({JVM_WARM_UP_S} s for the JVM), "
+        "the docs' sample POST, loopback.",
         "",
-        "| server | req/s | of ceiling | p50 ms | p99 ms | errors | start-up to 201 | RSS MB per worker (main) "
-        "| RSS growth during the run |",
-        "|---|---|---|---|---|---|---|---|---|",
-        f"| nginx static 201 (ceiling) | {ceiling:,.0f} | 100% | {report['ceiling']['p50_ms']:.2f} | "
-        f"{report['ceiling']['p99_ms']:.2f} | {report['ceiling']['errors']} | - | - | - |",
+        "| server | req/s | x WireMock | x Prism | of ceiling | p50 ms | p99 ms | errors | start-up to 201 "
+        "| RSS MB per worker (main) | RSS growth during the run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in report["mock"]:
-        memory = f"{row['rss_mb']:.0f}" + (f" ({row['main_rss_mb']:.0f})" if row["processes"] > 1 else "")
-        lines.append(
-            f"| {row['label']} | {row['rps']:,.0f} | {row['rps'] / ceiling:.1%} | {row['p50_ms']:.2f} | "
-            f"{row['p99_ms']:.2f} | {row['errors']} | {row['startup_s']:.2f} s | {memory} | "
-            f"{row['rss_growth_mb']:+.1f} MB |"
+    rows = ([{**ceiling, "label": "nginx static 201 (ceiling)"}] if ceiling else []) + [
+        *peers.values(),
+        *report.get("mock", []),
+    ]
+    for row in rows:
+        share = f"{row['rps'] / ceiling['rps']:.1%}" if ceiling else "-"
+        measured = "startup_s" in row
+        memory = (
+            f"{row['rss_mb']:.0f}" + (f" ({row['main_rss_mb']:.0f})" if row["processes"] > 1 else "")
+            if measured
+            else ""
         )
+        lines.append(
+            f"| {row['label']} | {row['rps']:,.0f} | {ratio(row['rps'], wiremock)} | {ratio(row['rps'], prism)} | "
+            f"{share} | {ms(row['p50_ms'])} | {ms(row['p99_ms'])} | {row['errors']} | "
+            + (f"{row['startup_s']:.2f} s | {memory} | {row['rss_growth_mb']:+.1f} MB |" if measured else "- | - | - |")
+        )
+    lines += ["", *summary(report, wiremock, prism)]
     if "soak" in report:
         samples = report["soak"]["samples"]
         lines += [
@@ -305,21 +507,38 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (default 10)")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--no-growth", action="store_true", help="skip the scenario-count and journal rows")
-    parser.add_argument("--soak", type=int, default=60, help="seconds of the memory soak run (0: skip)")
-    args = parser.parse_args()
-    try:
-        import granian  # noqa: F401
+def summary(report: dict[str, Any], wiremock: dict[str, Any] | None, prism: dict[str, Any] | None) -> list[str]:
+    """One line per claim the table supports: each mode against its peer, and what slow clients cost."""
+    lines = []
+    rows = {row["key"]: row for row in report.get("mock", []) if "key" in row}
+    for key, peer, name in (("production", wiremock, "WireMock"), ("default", prism, "Prism")):
+        row = rows.get(key)
+        if row and peer and row["rps"] and peer["rps"]:
+            p99, theirs = row["p99_ms"], peer["p99_ms"]
+            than = f"{theirs / p99:.1f}x lower" if p99 <= theirs else f"{p99 / theirs:.1f}x higher"
+            lines.append(
+                f"- {row['label']}: {row['rps'] / peer['rps']:.2f}x {name}'s throughput; p99 {p99:.2f} ms "
+                f"against {theirs:.2f} ms ({than})."
+            )
+    for row in report.get("mock", []):
+        held = row.get("slow_clients")
+        if held:
+            lines.append(
+                f"- {row['label']}: while {held['held']:,} requests were held on the slow scenario (300-1500 ms), "
+                f"the other clients got p50 {ms(row['p50_ms'])} ms, p99 {ms(row['p99_ms'])} ms, {row['errors']} "
+                f"errors; {held['answered']:,} slow answers arrived (median {held['median_s'] or 0:.2f} s), "
+                f"{held['failed']} slow connections failed."
+            )
+    for peer, reason in report.get("peers_missing", {}).items():
+        lines.append(f"- {peer} was not measured: {reason}.")
+    return lines
 
-        import mockserver  # noqa: F401
-    except ImportError as missing:
-        sys.exit(f"bench: {missing.name} is not installed; run `python3 -m pip install -e .` in {ROOT} first")
-    ensure_tools()
+
+ROWS = ("ceiling", "production", "wiremock", "prism", "redis", "default", "growth", "slow", "again", "soak")
+
+
+def run(wanted: set[str], args: argparse.Namespace) -> dict[str, Any]:
+    """Measure the `wanted` rows, interleaved so that drift on a shared machine shows (production first and last)."""
     d, c, t = args.duration, args.connections, args.threads
     report: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -327,32 +546,88 @@ def main() -> int:
         "duration_s": d,
         "connections": c,
         "threads": t,
-        "ceiling": run_nginx(d, c, t),
-        "mock": [run_mock("serve --workers 2 (production)", d, c, t, extra=PRODUCTION)],
+        "rows": sorted(wanted, key=ROWS.index),
+        "mock": [],
+        "peers": [],
+        "peers_missing": args.peers_missing,
     }
-    with redis_url() as url:
-        report["mock"].append(
-            run_mock("serve --workers 2, state in Redis", d, c, t, extra=[*PRODUCTION, "--state", url])
-        )
-    report["mock"].append(run_mock("serve (default, 1 process)", d, c, t))
-    if not args.no_growth:
+    mock: list[dict[str, Any]] = report["mock"]
+
+    def row(key: str, result: dict[str, Any]) -> None:
+        mock.append({"key": key, **result})
+        print(f"  {result['label']}: {result['rps']:,.0f} req/s, p99 {ms(result['p99_ms'])} ms", flush=True)
+
+    if "ceiling" in wanted:
+        report["ceiling"] = run_nginx(d, c, t)
+    if "production" in wanted:
+        row("production", run_mock("serve --workers 2 (production)", d, c, t, extra=PRODUCTION))
+    if "wiremock" in wanted:
+        report["peers"].append({"peer": "wiremock", **run_wiremock(d, c, t)})
+    if "prism" in wanted:
+        report["peers"].append({"peer": "prism", **run_prism(d, c, t)})
+    if "redis" in wanted:
+        with redis_url() as url:
+            row("redis", run_mock("serve --workers 2, state in Redis", d, c, t, extra=[*PRODUCTION, "--state", url]))
+    if "default" in wanted:
+        row("default", run_mock("serve (default, 1 process)", d, c, t))
+    if "growth" in wanted:
         for count in (1, 10, 100):
             label = f"production, {count} scenario(s) loaded"
-            report["mock"].append(run_mock(label, d, c, t, scenarios=scenario_dir(count), extra=PRODUCTION))
-        report["mock"].append(
-            run_mock("production, journal off (size 0)", d, c, t, extra=[*PRODUCTION, "--journal-size", "0"])
+            row(f"scenarios-{count}", run_mock(label, d, c, t, scenarios=scenario_dir(count), extra=PRODUCTION))
+        row(
+            "journal-off",
+            run_mock("production, journal off (size 0)", d, c, t, extra=[*PRODUCTION, "--journal-size", "0"]),
         )
         with tempfile.TemporaryDirectory(prefix="bench-journal-") as workdir:
             state = f"sqlite://{workdir}/state.db"
             prefill_journal(state, 100_000)
             extra = [*PRODUCTION, "--journal-size", "100000", "--state", state]
-            report["mock"].append(run_mock("production, journal holding 100,000 entries", d, c, t, extra=extra))
-    report["mock"].append(run_mock("serve --workers 2 (production), again last", d, c, t, extra=PRODUCTION))
-    if args.soak:
+            row("journal-100k", run_mock("production, journal holding 100,000 entries", d, c, t, extra=extra))
+    if "slow" in wanted:
+        n = args.slow_clients
+        for key, label, extra in (("production", "production", PRODUCTION), ("default", "default", [])):
+            title = f"{label}, other clients while {n:,} slow ones wait"
+            row(f"slow-{key}", run_mock(title, d, c, t, extra=extra, slow_clients=n))
+    if "again" in wanted:
+        row("production-again", run_mock("serve --workers 2 (production), again last", d, c, t, extra=PRODUCTION))
+    if "soak" in wanted:
         report["soak"] = soak(args.soak, c, t)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "latest.md").write_text(markdown(report))
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (default 10)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", default=",".join(ROWS), help=f"rows to run, comma-separated, of: {', '.join(ROWS)}")
+    parser.add_argument("--no-growth", action="store_true", help="skip the scenario-count and journal rows")
+    parser.add_argument("--soak", type=int, default=60, help="seconds of the memory soak run (0: skip)")
+    parser.add_argument("--slow-clients", type=int, default=1000, help="requests held in the slow rows")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.{json,md} go")
+    args = parser.parse_args()
+    wanted = {name.strip() for name in args.only.split(",") if name.strip()}
+    if wanted - set(ROWS):
+        parser.error(f"unknown rows: {', '.join(sorted(wanted - set(ROWS)))} (known: {', '.join(ROWS)})")
+    if args.no_growth:
+        wanted.discard("growth")
+    if not args.soak:
+        wanted.discard("soak")
+    try:
+        import granian  # noqa: F401
+
+        import mockserver  # noqa: F401
+    except ImportError as missing:
+        sys.exit(f"bench: {missing.name} is not installed; run `python3 -m pip install -e .` in {ROOT} first")
+    ensure_tools()
+    args.peers_missing = ensure_peers(wanted)
+    for peer, reason in args.peers_missing.items():
+        print(f"bench: {peer} is left out: {reason}", file=sys.stderr)
+        wanted.discard(peer)
+    report = run(wanted, args)
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    (args.output / "latest.md").write_text(markdown(report))
     print(markdown(report))
     return 0
 
