@@ -93,8 +93,9 @@ class Exchange:
             if declared is not None and declared > self.config.max_body_size:
                 self._raw_body = b""  # not read: the declared size alone is over the limit
                 self._over_limit = True
-            else:
-                self._raw_body = self.request.stream.read(self.config.max_body_size + 1)
+            else:  # read() allocates what it is asked for: the declared length, not the 1 MiB limit
+                wanted = self.config.max_body_size + 1 if declared is None else declared
+                self._raw_body = self.request.stream.read(wanted)
                 self._over_limit = len(self._raw_body) > self.config.max_body_size
         return self._raw_body
 
