@@ -13,12 +13,16 @@ import uuid
 from typing import Any
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
+# Each random byte names a letter or digit: one bytes.translate instead of a Python loop per character
+# (random.choices took 5 us of the docs' POST). 256 is not a multiple of 62, so 8 of them are a little
+# likelier than the rest, which an id a mock makes up can afford.
+_BYTE_TO_ALPHANUMERIC = bytes(ord(_ALPHANUMERIC[byte % len(_ALPHANUMERIC)]) for byte in range(256))
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
 def random_id(length: int = 18) -> str:
     """Letters and digits."""
-    return "".join(random.choices(_ALPHANUMERIC, k=max(1, min(int(length), 256))))
+    return random.randbytes(max(1, min(int(length), 256))).translate(_BYTE_TO_ALPHANUMERIC).decode("ascii")
 
 
 def random_uuid() -> str:

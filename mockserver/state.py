@@ -43,18 +43,35 @@ def redact(value: Any) -> Any:
         return transform(value, _masked)
 
 
+_secret_names: dict[str, bool] = {}  # is_secret by property name: a dict lookup, not a call per key
+_MAX_SECRET_NAMES = 4096  # names are the client's to choose: the cache stops growing here
+
+
 def _redacted(value: Any, level: int) -> Any:
     if isinstance(value, dict):
         if level > _SHALLOW:
             raise _TooDeepError
-        return {
-            k: REDACTED if v is not None and is_secret(str(k)) else _redacted(v, level + 1) for k, v in value.items()
-        }
+        copy = {}
+        for k, v in value.items():
+            if isinstance(v, dict | list):
+                copy[k] = REDACTED if _secret_name(k) else _redacted(v, level + 1)
+            else:
+                copy[k] = REDACTED if v is not None and _secret_name(k) else v
+        return copy
     if isinstance(value, list):
         if level > _SHALLOW:
             raise _TooDeepError
-        return [_redacted(v, level + 1) for v in value]
+        return [_redacted(v, level + 1) if isinstance(v, dict | list) else v for v in value]
     return value
+
+
+def _secret_name(key: Any) -> bool:
+    found = _secret_names.get(key)
+    if found is None:
+        found = is_secret(str(key))
+        if len(_secret_names) < _MAX_SECRET_NAMES:
+            _secret_names[key] = found
+    return found
 
 
 def _masked(key: Key, node: Any) -> Any:
