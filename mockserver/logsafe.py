@@ -52,5 +52,6 @@ def configure_logging(quiet: bool) -> None:
     """`serve`'s logging: one safe line per record on stderr (stdout carries only the URL)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(SafeFormatter("%(asctime)s %(message)s"))
+    handler.mockserver_lines = True  # type: ignore[attr-defined]  # the access log may write these lines itself
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, handlers=[handler])
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -1,7 +1,7 @@
 """Last step, the journal: every request is remembered (bounded) for the admin API and logged in
 one line. Secrets are masked before anything is kept: header values such as Auth-Key, query
 parameters such as token, and body fields such as password never reach the journal or the log in
-clear text."""
+clear text. The log line is written by a thread (mockserver/accesslog.py), not on the request path."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ import time
 from typing import Any
 from urllib.parse import unquote_plus
 
+from ..accesslog import access_log, log
 from ..exchange import Exchange, Reply
 from ..rules import MISSING
 from ..spec import is_json
 from ..state import REDACTED, is_secret, redact
-
-log = logging.getLogger("mockserver.journal")
 
 
 @functools.lru_cache(maxsize=1024)  # the same few header keys on every request
@@ -98,8 +97,7 @@ def record(exchange: Exchange, reply: Reply) -> None:
         store.record(entry)
     if log.isEnabledFor(logging.INFO):
         violations = len(exchange.violations or [])
-        log.info(
-            "%s %s -> %d (scenario %s, %s%s) %.1f ms",
+        access_log.add(
             request.method,
             request.path,
             reply.status,
