@@ -53,10 +53,13 @@ def _redacted(value: Any, level: int) -> Any:
             raise _TooDeepError
         copy = {}
         for k, v in value.items():
+            secret = _secret_names.get(k)
+            if secret is None:
+                secret = _secret_name(k)
             if isinstance(v, dict | list):
-                copy[k] = REDACTED if _secret_name(k) else _redacted(v, level + 1)
+                copy[k] = REDACTED if secret else _redacted(v, level + 1)
             else:
-                copy[k] = REDACTED if v is not None and _secret_name(k) else v
+                copy[k] = REDACTED if secret and v is not None else v
         return copy
     if isinstance(value, list):
         if level > _SHALLOW:
@@ -66,11 +69,9 @@ def _redacted(value: Any, level: int) -> Any:
 
 
 def _secret_name(key: Any) -> bool:
-    found = _secret_names.get(key)
-    if found is None:
-        found = is_secret(str(key))
-        if len(_secret_names) < _MAX_SECRET_NAMES:
-            _secret_names[key] = found
+    found = is_secret(str(key))
+    if len(_secret_names) < _MAX_SECRET_NAMES:
+        _secret_names[key] = found
     return found
 
 
