@@ -31,6 +31,7 @@ MAX_HEAD = 64 * 1024  # request line and headers; llhttp itself sets no bound
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 NO_LENGTH = (204, 304)
 RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
+LINGER = 2.0  # seconds a connection with unread input stays half-open after its answer (see _close)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class Connection(asyncio.Protocol):
                 raise
             self._refuse(refused.status, refused.reason)
         except httptools.HttpParserUpgrade:
-            self.discarding = True  # nothing is upgraded: the request is answered, then the connection closed
+            self._stop_reading()  # nothing is upgraded: the request is answered, then the connection closed
             self._finish_request()
         except httptools.HttpParserError as error:
             self._malformed(str(error))
@@ -183,7 +184,7 @@ class Connection(asyncio.Protocol):
     def _finish_request(self, stop_reading: bool = False) -> None:
         request, self.request = self.request, None
         if stop_reading:
-            self.discarding = True
+            self._stop_reading()
         if request is None or not request.method:
             return
         self._disarm()
@@ -198,8 +199,15 @@ class Connection(asyncio.Protocol):
             return
         self._refuse(400, f"The request is not valid HTTP/1.1: {reason}.")
 
-    def _refuse(self, status: int, reason: str) -> None:
+    def _stop_reading(self) -> None:
+        """Nothing more is read from this connection: not a byte past the size limit or a framing error."""
         self.discarding = True
+        if self.transport is not None and not self.paused:
+            self.transport.pause_reading()
+            self.paused = True
+
+    def _refuse(self, status: int, reason: str) -> None:
+        self._stop_reading()
         self.request = None
         self.queue.append(refusal(status, reason))
         self._next()
@@ -282,10 +290,19 @@ class Connection(asyncio.Protocol):
             self._close()
 
     def _close(self) -> None:
+        """Close once the answer is sent. With input left unread, closing at once would make the kernel
+        answer RST, which may destroy the answer before the client reads it: send FIN first, and close
+        (still reading nothing) after LINGER seconds, or as soon as the client closes."""
         self.closing = True
         self._disarm()
-        if self.transport is not None:
-            self.transport.close()
+        transport = self.transport
+        if transport is None:
+            return
+        if self.discarding and transport.can_write_eof():
+            transport.write_eof()
+            self.waiting = self.loop.call_later(LINGER, transport.close)
+        else:
+            transport.close()
 
     def _break(self, fault: str) -> None:
         """A fault: RST for connection-reset; for empty-response and a held timeout, a close without a byte."""
