@@ -32,6 +32,7 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 NO_LENGTH = (204, 304)
 RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
 LINGER = 2.0  # seconds a connection with unread input stays half-open after its answer (see _close)
+LINGER_BYTES = 4 * 1024 * 1024  # and how much of that input it throws away meanwhile, at most
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Connection(asyncio.Protocol):
         self.closing = False
         self.discarding = False  # the rest of the stream is never read
         self.paused = False
+        self.lingered = 0  # bytes thrown away after the answer (see _close)
         self.deadline: asyncio.TimerHandle | None = None
         self.waiting: asyncio.TimerHandle | None = None  # a late answer or a held fault
 
@@ -88,6 +90,9 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.discarding or self.closing:
+            self.lingered += len(data)
+            if self.lingered > LINGER_BYTES and self.transport is not None:
+                self.transport.close()
             return
         try:
             self.parser.feed_data(data)
@@ -291,8 +296,9 @@ class Connection(asyncio.Protocol):
 
     def _close(self) -> None:
         """Close once the answer is sent. With input left unread, closing at once would make the kernel
-        answer RST, which may destroy the answer before the client reads it: send FIN first, and close
-        (still reading nothing) after LINGER seconds, or as soon as the client closes."""
+        answer RST, which destroys the answer before a client that sends its whole body first reads it.
+        So, like nginx's lingering close but bounded: FIN after the answer, then up to LINGER_BYTES are
+        read and thrown away (nothing is kept) for up to LINGER seconds, and the connection is closed."""
         self.closing = True
         self._disarm()
         transport = self.transport
@@ -301,6 +307,9 @@ class Connection(asyncio.Protocol):
         if self.discarding and transport.can_write_eof():
             transport.write_eof()
             self.waiting = self.loop.call_later(LINGER, transport.close)
+            if self.paused:
+                self.paused = False
+                transport.resume_reading()
         else:
             transport.close()
 
