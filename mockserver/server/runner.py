@@ -1,7 +1,7 @@
 """One process's server: an event loop (uvloop when installed) serving a listening socket. The app
-runs on the loop itself when it cannot block (the in-memory store: answering costs tens of
-microseconds), else in a thread pool (SQLite and Redis stores, --upstream): either way a waiting
-request holds no thread."""
+runs on the loop itself (answering costs tens of microseconds, SQLite calls included), or in a
+thread pool when it may wait on the network (Redis, --upstream) and for /__mock/ (the dashboard,
+reloads): either way a waiting request holds no thread."""
 
 from __future__ import annotations
 
