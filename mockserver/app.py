@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import socket
 import time
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -27,7 +26,7 @@ from .exchange import Exchange, Reply
 from .guard import ADMIN_PATH, API_PATH, AdminPolicy, guard, is_admin_path, secure_headers
 from .jsondoc import JsonProvider, dumps
 from .pipeline import handle
-from .serving import broken_body
+from .server import DIRECTIONS
 from .state import MockState
 from .store import StoreUnavailableError
 
@@ -180,13 +179,30 @@ def _serve(_path: str = "") -> Response:
 
 
 def answer(exchange: Exchange) -> Reply | Response:
-    """Run the pipeline: a reply to send, or a response that breaks the connection (a fault)."""
+    """Run the pipeline. Under mockserver's server, a delay or a fault is handed to it to carry out
+    (a timer, a broken connection); elsewhere (Flask's test client) the delay is slept here."""
     reply = handle(exchange)
+    directions = exchange.request.environ.get(DIRECTIONS)
+    if directions is None:
+        return _in_process(exchange, reply)
+    directions.delay = exchange.delay_seconds
+    if reply.fault is not None:
+        directions.fault, directions.hold = reply.fault, reply.hold_seconds
+        return Reply(reply.status)  # never sent: the server breaks the connection instead
+    return reply
+
+
+def _in_process(exchange: Exchange, reply: Reply) -> Reply | Response:
+    """Without a connection (Flask's test client, another WSGI server) a fault cannot break one: 501."""
     if exchange.delay_seconds > 0:
         time.sleep(exchange.delay_seconds)
-    if reply.fault is not None:
-        return _fault(exchange, reply)
-    return reply
+    if reply.fault is None:
+        return reply
+    problem = Problem(
+        f"The fault {reply.fault!r} breaks the connection, which only `mockserver serve` can do.",
+        code="FaultNotSupported",
+    )
+    return render(error_reply(exchange, 501, [problem]))
 
 
 def _http_error(exchange: Exchange, exc: HTTPException) -> Response:
@@ -215,28 +231,3 @@ def render(reply: Reply) -> Response:
     if not payload:
         response.headers.pop("Content-Type", None)  # werkzeug adds a default type
     return response
-
-
-def _connection(environ: WSGIEnvironment) -> socket.socket | None:
-    """The client's socket, where the server exposes it (werkzeug's and gunicorn's do)."""
-    found = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
-    return found if isinstance(found, socket.socket) else None
-
-
-def _fault(exchange: Exchange, reply: Reply) -> Response:
-    """Break the connection on purpose: a reset, nothing at all, or silence until `hold` runs out.
-    The body raises before its first byte, so the server sends nothing and closes. A server that
-    hides the socket (granian, a test client) cannot do that; it says so instead of answering."""
-    if reply.fault == "timeout":
-        time.sleep(reply.hold_seconds)
-    connection = _connection(exchange.request.environ)
-    if connection is None:
-        problem = Problem(
-            f"The fault {reply.fault!r} breaks the connection, which this server cannot do from the app; "
-            "serve without --workers for connection faults.",
-            code="FaultNotSupported",
-        )
-        return render(error_reply(exchange, 501, [problem]))
-    return Response(
-        broken_body(reply.fault or "empty-response", connection), status=reply.status, direct_passthrough=True
-    )

@@ -75,12 +75,6 @@ class Exchange:
             self._correlation_id = random_hex()
         return self._correlation_id
 
-    @property
-    def server_blanks_bad_input(self) -> bool:
-        """Granian (serve --workers) hands the app a blank for a header value outside printable ASCII,
-        and a malformed chunked body as a short or empty one: there, those look like empty input."""
-        return str(self.request.environ.get("SERVER_SOFTWARE", "")).startswith("Granian")
-
     def header(self, name: str) -> str:
         return self.request.headers.get(name, "").strip()
 

@@ -3,6 +3,7 @@ it and to check what a client sent (in the manner of pytest-httpserver)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -12,7 +13,7 @@ from .admin import find
 from .app import create_app
 from .config import load_config
 from .scenarios import compile_expectation
-from .serving import make_mock_server
+from .server import Server
 from .state import MockState
 
 
@@ -53,7 +54,8 @@ class MockServer:
     ) -> None:
         self.state = MockState(load_config(spec, scenarios, scenario))
         self._app = create_app(config=self.state.config, state=self.state)
-        self._server = make_mock_server("127.0.0.1", 0, self._app)
+        listener = socket.create_server(("127.0.0.1", 0))
+        self._server = Server(self._app, listener, max_body_size=self.state.config.max_body_size)
         self._thread = threading.Thread(target=self._server.serve_forever, name="mockserver", daemon=True)
         self.url = f"http://127.0.0.1:{self._server.port}"
 

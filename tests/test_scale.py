@@ -118,15 +118,6 @@ def test_stored_items_are_shared(urls: list[str]) -> None:
     assert not any(item["isDefault"] for item in stored.values())  # every update sent isDefault: false
 
 
-def test_connection_faults_say_they_need_one_process(live_server: Callable[..., LiveServer]) -> None:
-    server = live_server("--workers", "2", "--quiet")
-    headers = {**HEADERS, "X-Mock-Scenario": "flaky-network"}
-    statuses = [requests.post(server.url + SMTP_PATH, json=valid_body(), headers=headers, timeout=10) for _ in range(8)]
-    faults = [r for r in statuses if r.status_code == 501]
-    assert faults and all(r.json()["errors"][0]["code"] == "FaultNotSupported" for r in faults)
-    assert {r.status_code for r in statuses} <= {201, 501}
-
-
 def test_memory_state_is_refused_with_workers() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mockserver", "serve", "--workers", "2", "--state", "memory", "--port", "0"],

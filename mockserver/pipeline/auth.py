@@ -69,11 +69,6 @@ def _unreadable(exchange: Exchange, scheme: SecurityScheme) -> str | None:
         return None
     if header_text(exchange.request.headers[scheme.parameter]) is None:
         return f"The {scheme.parameter} header is not valid: its bytes are not UTF-8."
-    if exchange.server_blanks_bad_input and not exchange.header(scheme.parameter):
-        return (
-            f"The {scheme.parameter} header is empty or not printable ASCII, which this server (--workers) "
-            "cannot read; serve without --workers to send it in UTF-8."
-        )
     return None
 
 

@@ -126,9 +126,6 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
     if unread is not None:
         return unread
     payload = exchange.raw_body()
-    if chunked and not payload and exchange.server_blanks_bad_input:
-        empty = "The request body is empty or its chunked encoding is malformed; send a JSON document."
-        return error_reply(exchange, 400, [Problem(empty, field="body")])
     try:
         document = READERS[media.kind](payload, media, params)
     except BodyError as bad:

@@ -1,0 +1,374 @@
+"""One client connection: llhttp (httptools) parses strictly, the body is read up to the size limit
+and no further, the whole request (headers and body) must arrive within the request timeout, and
+the connection stays open for the next request. A request being answered late (latency, a `timeout`
+hold) or read slowly is a timer and a buffer here, never a thread: other clients do not wait."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import socket
+import struct
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httptools
+
+from .refusal import refusal
+from .wsgi import Answer, Request, call, environ_for
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+log = logging.getLogger("mockserver")
+
+MAX_HEAD = 64 * 1024  # request line and headers; llhttp itself sets no bound
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+NO_LENGTH = (204, 304)
+RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
+LINGER = 2.0  # seconds a connection with unread input stays half-open after its answer (see _close)
+LINGER_BYTES = 4 * 1024 * 1024  # and how much of that input it throws away meanwhile, at most
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every connection of one server shares."""
+
+    app: WSGIApplication
+    request_timeout: float
+    max_body_size: int
+    offload: Callable[[dict[str, Any]], bool]  # True: run the app in the thread pool (it may block)
+    executor: Executor
+    address: tuple[str, int]
+
+
+class RefusedError(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.client: tuple[str, int] = ("", 0)
+        self.request: Request | None = None  # being received
+        self.head_size = 0
+        self.queue: deque[Request | bytes] = deque()  # received in full (or a refusal), in turn
+        self.busy = False  # a request is being answered
+        self.closing = False
+        self.discarding = False  # the rest of the stream is never read
+        self.paused = False
+        self.lingered = 0  # bytes thrown away after the answer (see _close)
+        self.deadline: asyncio.TimerHandle | None = None
+        self.waiting: asyncio.TimerHandle | None = None  # a late answer or a held fault
+
+    # -- the transport's side ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a stream transport (uvloop's is no subclass)
+        peer = transport.get_extra_info("peername")
+        self.client = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else ("", 0)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport, self.closing = None, True
+        self._disarm()
+        if self.waiting is not None:
+            self.waiting.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        if self.discarding or self.closing:
+            self.lingered += len(data)
+            if self.lingered > LINGER_BYTES and self.transport is not None:
+                self.transport.close()
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as error:
+            refused = error.__context__
+            if not isinstance(refused, RefusedError):
+                raise
+            self._refuse(refused.status, refused.reason)
+        except httptools.HttpParserUpgrade:
+            self._stop_reading()  # nothing is upgraded: the request is answered, then the connection closed
+            self._finish_request()
+        except httptools.HttpParserError as error:
+            self._malformed(str(error))
+        if self.busy and not self.paused and self.transport is not None:
+            self.transport.pause_reading()  # one request at a time; TCP holds back the rest
+            self.paused = True
+
+    def pause_writing(self) -> None:
+        """A client that sends but does not read: stop reading until it catches up."""
+        if self.transport is not None and not self.paused:
+            self.transport.pause_reading()
+            self.paused = True
+
+    def resume_writing(self) -> None:
+        if not self.busy:
+            self._next()
+
+    def eof_received(self) -> bool | None:
+        return None  # the client is done sending: close once answered (asyncio closes for us)
+
+    # -- the parser's callbacks ------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self.request = Request("", b"", "")
+        self.head_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        assert self.request is not None
+        self.request.target += url
+        self._count_head(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        assert self.request is not None
+        self.request.headers.append((name, value))
+        self._count_head(len(name) + len(value) + 4)
+
+    def _count_head(self, size: int) -> None:
+        self.head_size += size
+        if self.head_size > MAX_HEAD:
+            raise RefusedError(431, f"The request line and headers are larger than {MAX_HEAD} bytes.")
+
+    def on_headers_complete(self) -> None:
+        request = self.request
+        assert request is not None
+        parser = self.parser
+        request.method = parser.get_method().decode("ascii")
+        request.version = parser.get_http_version()
+        if request.version not in ("1.1", "1.0"):
+            raise RefusedError(505, f"HTTP/{request.version} is not supported; send HTTP/1.1.")
+        request.keep_alive = parser.should_keep_alive()
+        declared, expect = None, None
+        for name, value in request.headers:
+            lowered = name.lower()
+            if lowered == b"transfer-encoding":
+                if value.strip().lower() != b"chunked":  # llhttp lets `gzip, chunked` through
+                    raise RefusedError(400, "Transfer-Encoding other than chunked is not supported.")
+                request.chunked = True
+            elif lowered == b"content-length":
+                declared = int(value)  # llhttp let only one, of digits only, through
+            elif lowered == b"expect":
+                expect = value.lower()
+        if declared is not None and declared > self.settings.max_body_size:
+            request.keep_alive = False  # never read: answered at once (413), then the connection closes
+            self._finish_request(stop_reading=True)
+        elif expect == b"100-continue" and (declared or request.chunked) and not self.busy and self.transport:
+            self.transport.write(CONTINUE)
+
+    def on_body(self, body: bytes) -> None:
+        request = self.request
+        if self.discarding or request is None:
+            return
+        room = self.settings.max_body_size + 1 - len(request.body)
+        request.body += body[:room]
+        if len(body) >= room:  # past the limit: the app answers 413 from limit + 1 bytes, nothing more is read
+            request.keep_alive = False
+            self._finish_request(stop_reading=True)
+
+    def on_message_complete(self) -> None:
+        if not self.discarding:
+            self._finish_request()
+
+    # -- from request to answer ------------------------------------------------------------------------
+
+    def _finish_request(self, stop_reading: bool = False) -> None:
+        request, self.request = self.request, None
+        if stop_reading:
+            self._stop_reading()
+        if request is None or not request.method:
+            return
+        self._disarm()
+        self.queue.append(request)
+        self._next()
+
+    def _malformed(self, reason: str) -> None:
+        request = self.request
+        if request is not None and request.chunked and request.method and "chunk" in reason.lower():
+            request.body_broken, request.keep_alive = True, False  # the app names it: a malformed chunked body
+            self._finish_request(stop_reading=True)
+            return
+        self._refuse(400, f"The request is not valid HTTP/1.1: {reason}.")
+
+    def _stop_reading(self) -> None:
+        """Nothing more is read from this connection: not a byte past the size limit or a framing error."""
+        self.discarding = True
+        if self.transport is not None and not self.paused:
+            self.transport.pause_reading()
+            self.paused = True
+
+    def _refuse(self, status: int, reason: str) -> None:
+        self._stop_reading()
+        self.request = None
+        self.queue.append(refusal(status, reason))
+        self._next()
+
+    def _next(self) -> None:
+        while self.queue and not self.busy and not self.closing:
+            item = self.queue.popleft()
+            if isinstance(item, bytes):
+                self._write(item, close=True)
+                return
+            self.busy = True
+            self._answer(item)
+        if not self.busy and not self.closing and self.transport is not None:
+            if self.discarding:  # an over-limit or broken request was answered; the rest is unread
+                self._close()
+                return
+            if self.deadline is None:
+                self._arm()
+            if self.paused:
+                self.paused = False
+                self.transport.resume_reading()
+
+    def _answer(self, request: Request) -> None:
+        settings = self.settings
+        environ = environ_for(request, settings.address, self.client)
+        if settings.offload(environ):
+            future = self.loop.run_in_executor(settings.executor, call, settings.app, environ)
+            future.add_done_callback(lambda done: self._answered(request, _result(done)))
+        else:
+            self._answered(request, _call(settings.app, environ))
+
+    def _answered(self, request: Request, answer: Answer | None) -> None:
+        if self.transport is None:
+            return
+        if answer is None:  # the app itself failed (logged): an envelope, and a fresh connection
+            self._write(refusal(500, "The mock failed unexpectedly; see its log."), close=True)
+            return
+        directions = answer.directions
+        if directions.fault is not None:
+            hold = directions.delay + (directions.hold if directions.fault == "timeout" else 0.0)
+            self._later(hold, self._break, directions.fault)
+        elif directions.delay > 0:
+            self._later(directions.delay, self._send, request, answer)
+        else:
+            self._send(request, answer)
+
+    def _later(self, seconds: float, callback: Callable[..., None], *args: Any) -> None:
+        if seconds <= 0:
+            callback(*args)
+        else:
+            self.waiting = self.loop.call_later(seconds, callback, *args)
+
+    def _send(self, request: Request, answer: Answer) -> None:
+        self.waiting = None
+        close = not request.keep_alive or self.discarding
+        lines = [f"HTTP/1.1 {answer.status}\r\n"]
+        has_length = False
+        for name, value in answer.headers:
+            lowered = name.lower()
+            if lowered == "connection":
+                close = close or value.lower() == "close"
+                continue
+            has_length = has_length or lowered == "content-length"
+            lines.append(f"{name}: {value}\r\n")
+        code = int(answer.status[:3])
+        if not has_length and code not in NO_LENGTH and code >= 200:
+            lines.append(f"Content-Length: {len(answer.body)}\r\n")
+        lines.append(f"Date: {_Clock.date()}\r\n")
+        lines.append("Connection: close\r\n\r\n" if close else "\r\n")
+        self._write("".join(lines).encode("latin-1") + answer.body, close=close)
+        if not close:
+            self.busy = False
+            self._next()
+
+    def _write(self, data: bytes, close: bool) -> None:
+        if self.transport is None:
+            return
+        self.transport.write(data)
+        if close:
+            self._close()
+
+    def _close(self) -> None:
+        """Close once the answer is sent. With input left unread, closing at once would make the kernel
+        answer RST, which destroys the answer before a client that sends its whole body first reads it.
+        So, like nginx's lingering close but bounded: FIN after the answer, then up to LINGER_BYTES are
+        read and thrown away (nothing is kept) for up to LINGER seconds, and the connection is closed."""
+        self.closing = True
+        self._disarm()
+        transport = self.transport
+        if transport is None:
+            return
+        if self.discarding and transport.can_write_eof():
+            transport.write_eof()
+            self.waiting = self.loop.call_later(LINGER, transport.close)
+            if self.paused:
+                self.paused = False
+                transport.resume_reading()
+        else:
+            transport.close()
+
+    def _break(self, fault: str) -> None:
+        """A fault: RST for connection-reset; for empty-response and a held timeout, a close without a byte."""
+        self.waiting = None
+        transport = self.transport
+        if transport is None:
+            return
+        self.closing = True
+        if fault == "connection-reset":
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET)
+            transport.abort()
+        else:
+            transport.close()
+
+    # -- the request timeout -----------------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        self.deadline = self.loop.call_later(self.settings.request_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+
+    def _expire(self) -> None:
+        """The request (or the next one, on an idle connection) did not arrive whole in time: close."""
+        self.deadline = None
+        if not self.busy:
+            self._close()
+
+
+def _call(app: WSGIApplication, environ: dict[str, Any]) -> Answer | None:
+    try:
+        return call(app, environ)
+    except Exception:
+        log.exception("unexpected error while answering %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"])
+        return None
+
+
+def _result(future: Future[Answer] | asyncio.Future[Answer]) -> Answer | None:
+    try:
+        return future.result()
+    except Exception:
+        log.exception("unexpected error while answering a request")
+        return None
+
+
+class _Clock:
+    """The Date header, formatted once a second."""
+
+    second, text = 0, ""
+
+    @classmethod
+    def date(cls) -> str:
+        now = int(time.time())
+        if cls.second != now:
+            cls.second, cls.text = now, email.utils.formatdate(now, usegmt=True)
+        return cls.text
