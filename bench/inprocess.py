@@ -54,6 +54,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=5000, help="per round (default 5000)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--log", action="store_true", help="log each request, as serve without --quiet does")
+    parser.add_argument("--journal-size", type=int, default=1000, help="0: journal off")
     args = parser.parse_args()
 
     from mockserver.app import create_app
@@ -67,7 +68,7 @@ def main() -> int:
         configure_logging(quiet=not args.log)
         sys.stderr = stderr
         config = load_config(ROOT / "openapi.yaml", ROOT / "scenarios", None)
-        state = MockState(config, store=open_store(f"sqlite://{workdir}/state.db", 1000))
+        state = MockState(config, store=open_store(f"sqlite://{workdir}/state.db", args.journal_size))
         app = create_app(config=config, state=state)
         template = environ()
         body = template.pop("_body")

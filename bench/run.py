@@ -195,7 +195,7 @@ def prefill_journal(state_url: str, entries: int) -> None:
     }
     for _ in range(entries):
         store.record({**entry, "time": time.time()})
-    store._flush()  # type: ignore[attr-defined]
+    getattr(store, "inner", store)._flush()  # the SQLite store itself, under the outage guard
     store.close()
 
 
