@@ -268,7 +268,7 @@ class Connection(asyncio.Protocol):
     def _send(self, request: Request, answer: Answer) -> None:
         self.waiting = None
         close = not request.keep_alive or self.discarding
-        lines = [f"HTTP/1.1 {answer.status}\r\n"]
+        lines = [f"HTTP/1.1 {answer.status}\r\nDate: {_Clock.date()}\r\n"]
         has_length = False
         for name, value in answer.headers:
             lowered = name.lower()
@@ -280,7 +280,6 @@ class Connection(asyncio.Protocol):
         code = int(answer.status[:3])
         if not has_length and code not in NO_LENGTH and code >= 200:
             lines.append(f"Content-Length: {len(answer.body)}\r\n")
-        lines.append(f"Date: {_Clock.date()}\r\n")
         lines.append("Connection: close\r\n\r\n" if close else "\r\n")
         self._write("".join(lines).encode("latin-1") + answer.body, close=close)
         if not close:
