@@ -275,6 +275,8 @@ class Connection(asyncio.Protocol):
             if lowered == "connection":
                 close = close or value.lower() == "close"
                 continue
+            if lowered == "transfer-encoding":  # the body is whole: framed by its length
+                continue
             has_length = has_length or lowered == "content-length"
             lines.append(f"{name}: {value}\r\n")
         code = int(answer.status[:3])
