@@ -325,3 +325,12 @@ def test_expect_100_continue_gets_its_interim_answer(server: LiveServer) -> None
 def test_http_1_0_closes_after_its_answer(server: LiveServer) -> None:
     answer = raw_exchange(server.url, POST.replace(b"HTTP/1.1", b"HTTP/1.0") + b"\r\n" + BODY)
     assert status_of(answer) == 201 and b"Connection: close" in answer
+
+
+def test_a_client_that_half_closes_still_gets_its_late_answer(server: LiveServer) -> None:
+    sock = connect(server, timeout=5)
+    sock.sendall(POST + b"X-Mock-Scenario: slow\r\n\r\n" + BODY)
+    sock.shutdown(socket.SHUT_WR)  # done sending, still reading
+    assert read_response(sock)[0] == 201
+    assert closed_by_server(sock)
+    sock.close()

@@ -67,6 +67,8 @@ class Connection(asyncio.Protocol):
         self.closing = False
         self.discarding = False  # the rest of the stream is never read
         self.paused = False
+        self.write_paused = False
+        self.ended = False  # the client sent EOF: answer what it asked, then close
         self.lingered = 0  # bytes thrown away after the answer (see _close)
         self.deadline: asyncio.TimerHandle | None = None
         self.waiting: asyncio.TimerHandle | None = None  # a late answer or a held fault
@@ -112,16 +114,22 @@ class Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         """A client that sends but does not read: stop reading until it catches up."""
+        self.write_paused = True
         if self.transport is not None and not self.paused:
             self.transport.pause_reading()
             self.paused = True
 
     def resume_writing(self) -> None:
+        self.write_paused = False
         if not self.busy:
             self._next()
 
-    def eof_received(self) -> bool | None:
-        return None  # the client is done sending: close once answered (asyncio closes for us)
+    def eof_received(self) -> bool:
+        """The client is done sending (a half-close): what it asked for is still answered, then closed."""
+        self.ended = True
+        if not self.busy and not self.queue and not self.closing:
+            self._close()
+        return True
 
     # -- the parser's callbacks ------------------------------------------------------------------------
 
@@ -226,12 +234,12 @@ class Connection(asyncio.Protocol):
             self.busy = True
             self._answer(item)
         if not self.busy and not self.closing and self.transport is not None:
-            if self.discarding:  # an over-limit or broken request was answered; the rest is unread
+            if self.discarding or self.ended:  # an over-limit or broken request was answered, or the client is done
                 self._close()
                 return
             if self.deadline is None:
                 self._arm()
-            if self.paused:
+            if self.paused and not self.write_paused:
                 self.paused = False
                 self.transport.resume_reading()
 
