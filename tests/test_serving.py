@@ -334,3 +334,14 @@ def test_a_client_that_half_closes_still_gets_its_late_answer(server: LiveServer
     assert read_response(sock)[0] == 201
     assert closed_by_server(sock)
     sock.close()
+
+
+def test_http_1_0_asking_for_keep_alive_is_told_so(server: LiveServer) -> None:
+    sock = connect(server, timeout=5)
+    request = POST.replace(b"HTTP/1.1", b"HTTP/1.0") + b"Connection: keep-alive\r\n\r\n" + BODY
+    sock.sendall(request)
+    status, headers, _ = read_response(sock)
+    assert status == 201 and headers["connection"] == "keep-alive"
+    sock.sendall(request)
+    assert read_response(sock)[0] == 201
+    sock.close()

@@ -290,7 +290,10 @@ class Connection(asyncio.Protocol):
         code = int(answer.status[:3])
         if not has_length and code not in NO_LENGTH and code >= 200:
             lines.append(f"Content-Length: {len(answer.body)}\r\n")
-        lines.append("Connection: close\r\n\r\n" if close else "\r\n")
+        if close:
+            lines.append("Connection: close\r\n\r\n")
+        else:  # HTTP/1.0 keeps a connection only when told so
+            lines.append("Connection: keep-alive\r\n\r\n" if request.version == "1.0" else "\r\n")
         self._write("".join(lines).encode("latin-1") + answer.body, close=close)
         if not close:
             self.busy = False
