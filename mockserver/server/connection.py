@@ -76,7 +76,7 @@ class Connection(asyncio.Protocol):
     # -- the transport's side ----------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # a stream transport (uvloop's is no subclass)
+        self.transport = transport  # type: ignore[assignment]  # a stream transport: this is a TCP server
         peer = transport.get_extra_info("peername")
         self.client = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else ("", 0)
         sock = transport.get_extra_info("socket")
