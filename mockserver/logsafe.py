@@ -1,7 +1,7 @@
 """Logs that a client cannot forge. Whatever ends up in a log line (a request path, a method, a header
 value, a scenario name, an error message naming a file's contents) may carry control characters:
 a line feed starts a forged line, ESC drives the terminal. Every log line `serve` writes goes through
-`SafeFormatter`, in the single-process server and in every granian worker alike."""
+`SafeFormatter`, in the single-process server and in every worker alike."""
 
 from __future__ import annotations
 

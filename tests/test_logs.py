@@ -1,6 +1,6 @@
 """Logs that cannot be forged: what a client sends (a path, a method, a header value) and what a file
 holds reach the log with every control character escaped, in the single-process server and under
---workers (granian). One formatter does it (mockserver/logsafe.py)."""
+--workers. One formatter does it (mockserver/logsafe.py)."""
 
 from __future__ import annotations
 

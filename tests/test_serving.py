@@ -4,6 +4,7 @@ break the very connection they were asked on, HTTP is parsed strictly, connectio
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import http.client
 import json
@@ -17,6 +18,7 @@ import pytest
 import requests
 
 from .conftest import HEADERS, SMTP_PATH, LiveServer, start_server, valid_body
+from .test_guard import peak_rss_kib
 from .test_live_server import raw_exchange, status_of
 
 pytestmark = pytest.mark.e2e
@@ -155,6 +157,24 @@ def test_a_declared_length_over_the_limit_is_answered_413_unread_then_closed(ser
         pass
     sock.close()
     assert sent < 16_000_000  # socket buffers' worth: the server read none of it
+
+
+def test_twenty_clients_declaring_a_gigabyte_each_leave_the_memory_flat(server: LiveServer) -> None:
+    if "--workers" in server.process.args:
+        pytest.skip("one process to measure; the workers run the same server")
+    before = peak_rss_kib(server)
+    clients = [connect(server, timeout=2) for _ in range(20)]
+    declared = POST.replace(f"Content-Length: {len(BODY)}".encode(), b"Content-Length: 1000000000")
+    for sock in clients:
+        sock.sendall(declared + b"\r\n")
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:  # every client pushes as fast as it is let
+        for sock in clients:
+            with contextlib.suppress(OSError):
+                sock.send(b"x" * 65536)
+    for sock in clients:
+        sock.close()
+    assert peak_rss_kib(server) - before < 20 * 1024  # KiB: before this server, 368 MB more
 
 
 def test_an_oversized_chunked_body_stops_being_read_at_the_limit(server: LiveServer) -> None:
@@ -305,3 +325,23 @@ def test_expect_100_continue_gets_its_interim_answer(server: LiveServer) -> None
 def test_http_1_0_closes_after_its_answer(server: LiveServer) -> None:
     answer = raw_exchange(server.url, POST.replace(b"HTTP/1.1", b"HTTP/1.0") + b"\r\n" + BODY)
     assert status_of(answer) == 201 and b"Connection: close" in answer
+
+
+def test_a_client_that_half_closes_still_gets_its_late_answer(server: LiveServer) -> None:
+    sock = connect(server, timeout=5)
+    sock.sendall(POST + b"X-Mock-Scenario: slow\r\n\r\n" + BODY)
+    sock.shutdown(socket.SHUT_WR)  # done sending, still reading
+    assert read_response(sock)[0] == 201
+    assert closed_by_server(sock)
+    sock.close()
+
+
+def test_http_1_0_asking_for_keep_alive_is_told_so(server: LiveServer) -> None:
+    sock = connect(server, timeout=5)
+    request = POST.replace(b"HTTP/1.1", b"HTTP/1.0") + b"Connection: keep-alive\r\n\r\n" + BODY
+    sock.sendall(request)
+    status, headers, _ = read_response(sock)
+    assert status == 201 and headers["connection"] == "keep-alive"
+    sock.sendall(request)
+    assert read_response(sock)[0] == 201
+    sock.close()

@@ -67,6 +67,8 @@ class Connection(asyncio.Protocol):
         self.closing = False
         self.discarding = False  # the rest of the stream is never read
         self.paused = False
+        self.write_paused = False
+        self.ended = False  # the client sent EOF: answer what it asked, then close
         self.lingered = 0  # bytes thrown away after the answer (see _close)
         self.deadline: asyncio.TimerHandle | None = None
         self.waiting: asyncio.TimerHandle | None = None  # a late answer or a held fault
@@ -74,7 +76,7 @@ class Connection(asyncio.Protocol):
     # -- the transport's side ----------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # a stream transport (uvloop's is no subclass)
+        self.transport = transport  # type: ignore[assignment]  # a stream transport: this is a TCP server
         peer = transport.get_extra_info("peername")
         self.client = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else ("", 0)
         sock = transport.get_extra_info("socket")
@@ -112,16 +114,22 @@ class Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         """A client that sends but does not read: stop reading until it catches up."""
+        self.write_paused = True
         if self.transport is not None and not self.paused:
             self.transport.pause_reading()
             self.paused = True
 
     def resume_writing(self) -> None:
+        self.write_paused = False
         if not self.busy:
             self._next()
 
-    def eof_received(self) -> bool | None:
-        return None  # the client is done sending: close once answered (asyncio closes for us)
+    def eof_received(self) -> bool:
+        """The client is done sending (a half-close): what it asked for is still answered, then closed."""
+        self.ended = True
+        if not self.busy and not self.queue and not self.closing:
+            self._close()
+        return True
 
     # -- the parser's callbacks ------------------------------------------------------------------------
 
@@ -226,12 +234,12 @@ class Connection(asyncio.Protocol):
             self.busy = True
             self._answer(item)
         if not self.busy and not self.closing and self.transport is not None:
-            if self.discarding:  # an over-limit or broken request was answered; the rest is unread
+            if self.discarding or self.ended:  # an over-limit or broken request was answered, or the client is done
                 self._close()
                 return
             if self.deadline is None:
                 self._arm()
-            if self.paused:
+            if self.paused and not self.write_paused:
                 self.paused = False
                 self.transport.resume_reading()
 
@@ -268,20 +276,24 @@ class Connection(asyncio.Protocol):
     def _send(self, request: Request, answer: Answer) -> None:
         self.waiting = None
         close = not request.keep_alive or self.discarding
-        lines = [f"HTTP/1.1 {answer.status}\r\n"]
+        lines = [f"HTTP/1.1 {answer.status}\r\nDate: {_Clock.date()}\r\n"]
         has_length = False
         for name, value in answer.headers:
             lowered = name.lower()
             if lowered == "connection":
                 close = close or value.lower() == "close"
                 continue
+            if lowered == "transfer-encoding":  # the body is whole: framed by its length
+                continue
             has_length = has_length or lowered == "content-length"
             lines.append(f"{name}: {value}\r\n")
         code = int(answer.status[:3])
         if not has_length and code not in NO_LENGTH and code >= 200:
             lines.append(f"Content-Length: {len(answer.body)}\r\n")
-        lines.append(f"Date: {_Clock.date()}\r\n")
-        lines.append("Connection: close\r\n\r\n" if close else "\r\n")
+        if close:
+            lines.append("Connection: close\r\n\r\n")
+        else:  # HTTP/1.0 keeps a connection only when told so
+            lines.append("Connection: keep-alive\r\n\r\n" if request.version == "1.0" else "\r\n")
         self._write("".join(lines).encode("latin-1") + answer.body, close=close)
         if not close:
             self.busy = False

@@ -1,4 +1,4 @@
-"""One process's server: an event loop (uvloop when installed) serving a listening socket. The app
+"""One process's server: an asyncio event loop serving a listening socket. The app
 runs on the loop itself (answering costs tens of microseconds, SQLite calls included), or in a
 thread pool when it may wait on the network (Redis, --upstream) and for /__mock/ (the dashboard,
 reloads): either way a waiting request holds no thread."""
@@ -43,7 +43,7 @@ class Server:
 
     def serve_forever(self) -> None:
         """Serve until shutdown() (from another thread) or KeyboardInterrupt."""
-        loop = _new_loop()
+        loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
         settings = self._settings
@@ -68,11 +68,3 @@ class Server:
 
     def server_close(self) -> None:
         self.sock.close()
-
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency where it builds
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
