@@ -323,27 +323,29 @@ def serve(
                 )
             sys.stdout.flush()
 
-        server = Server(
-            app,
-            listener,
-            request_timeout,
-            max_body_size,
-            # On the loop unless a request may wait on the network: SQLite calls take microseconds (on the
-            # loop, --workers 2: 7.1-8.6k req/s, p99 14-19 ms; in the thread pool: 6.7-7.0k, p99 37-38 ms)
-            app_blocks=url.startswith(("redis://", "rediss://", "unix://")) or forwarder is not None,
-        )
-        try:
+        def serve_on(sock: socket.socket) -> None:
+            server = Server(
+                app,
+                sock,
+                request_timeout,
+                max_body_size,
+                # On the loop unless a request may wait on the network: SQLite calls take microseconds (on the
+                # loop, --workers 2: 7.1-8.6k req/s, p99 14-19 ms; in the thread pool: 6.7-7.0k, p99 37-38 ms)
+                app_blocks=url.startswith(("redis://", "rediss://", "unix://")) or forwarder is not None,
+            )
+            try:
+                server.serve_forever()
+            finally:
+                server.server_close()
+
+        with contextlib.suppress(KeyboardInterrupt):
             if workers:
-                serve_forked(server.serve_forever, workers, announce, reloader.start if reloader else None)
+                serve_forked(serve_on, listener, workers, announce, reloader.start if reloader else None)
                 return
             if reloader:
                 reloader.start()
             announce()
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
+            serve_on(listener)
 
 
 def _forwarder_or_exit(

@@ -8,10 +8,13 @@ import contextlib
 import errno
 import http.client
 import json
+import os
+import signal
 import socket
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -345,3 +348,26 @@ def test_http_1_0_asking_for_keep_alive_is_told_so(server: LiveServer) -> None:
     sock.sendall(request)
     assert read_response(sock)[0] == 201
     sock.close()
+
+
+def workers_of(server: LiveServer) -> list[int]:
+    pid = server.process.pid
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_a_worker_that_dies_is_replaced_and_no_connection_waits_for_it(live_server: Callable[..., LiveServer]) -> None:
+    server = live_server("--quiet", "--workers", "2")
+    first = workers_of(server)
+    assert len(first) == 2
+    os.kill(first[0], signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while (len(workers_of(server)) < 2 or first[0] in workers_of(server)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    replaced = workers_of(server)
+    assert len(replaced) == 2 and first[0] not in replaced
+    # every new connection lands on a live worker: the dead one's socket went with it
+    statuses = [
+        requests.post(server.url + SMTP_PATH, json=valid_body(), headers={**HEADERS, "Connection": "close"}, timeout=5)
+        for _ in range(20)
+    ]
+    assert {response.status_code for response in statuses} == {201}

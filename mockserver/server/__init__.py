@@ -9,7 +9,8 @@ the server reads each request whole before calling it, and applies the waits and
 - `wsgi.py`: a request read whole becomes a WSGI environ; the app's answer becomes bytes;
 - `refusal.py`: the answer to a request HTTP itself rejects (400 and close);
 - `runner.py`: one process's event loop serving a listening socket;
-- `workers.py`: `serve --workers N`, N such processes forked after start-up, sharing the socket.
+- `workers.py`: `serve --workers N`, N such processes forked after start-up, each on
+  its own SO_REUSEPORT socket.
 """
 
 from __future__ import annotations
