@@ -8,7 +8,7 @@ hints, text as the string, binary as bytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -109,14 +109,16 @@ class Mocker:
         last = operation.path.rstrip("/").rsplit("/", 1)[-1]
         entity = dict(params).get(last[1:-1], NO_VALUE) if last.startswith("{") and last.endswith("}") else NO_VALUE
         validator = media.validator
-        return generate(
+        check = (lambda v: not validator.violations(v)) if validator is not None else None
+        value = generate(
             media.schema,
             seed=self.seed,
             key=f"{operation.label} {status} {media.media_type} {params}",
             root=self.root,
             entity_id=entity,
-            check=(lambda v: not validator.violations(v)) if validator is not None else None,
+            check=check,
         )
+        return _with_status(value, status, check or (lambda v: is_valid(media.schema, v, self.root)))
 
     def _serialize(self, value: Any, media: ResponseMedia) -> bytes:
         if isinstance(value, bytes):
@@ -171,6 +173,22 @@ class Mocker:
             nullable=frozenset(name for name, sub in properties.items() if is_valid(sub, None, self.root)),
             write_only=frozenset(name for name, sub in properties.items() if sub.get("writeOnly") is True),
         )
+
+
+STATUS_FIELDS = ("status", "statusCode", "status_code", "code", "httpStatus")
+
+
+def _with_status(value: Any, status: int, check: Callable[[Any], bool]) -> Any:
+    """A generated body's own status field (problem+json's `status`, an envelope's `statusCode`) says
+    the status it is sent with, where its schema allows."""
+    if not isinstance(value, dict) or not 100 <= status <= 599:
+        return value
+    for name in STATUS_FIELDS:
+        if isinstance(value.get(name), int | str) and not isinstance(value.get(name), bool):
+            candidate = {**value, name: status if isinstance(value[name], int) else str(status)}
+            if check(candidate):
+                return candidate
+    return value
 
 
 def _header_text(value: Any) -> str:
