@@ -14,19 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .cache import LruCache
+from .cache import BoundedCache
 from .generator import NO_VALUE, generate, is_valid
 from .generator.walker import Walk
 from .xml import to_xml
 
 if TYPE_CHECKING:
+    from ..errors import JsonPath
     from ..spec import Operation, ResponseMedia, ResponseSpec, Spec
 
 CACHE_SIZE = 4096
 TEXT_TYPES = {"xml": "application/xml", "text": "text/plain"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Body:
     """A response body: `value` for JSON kinds (the echo merges into it), else `payload` bytes."""
 
@@ -36,7 +37,7 @@ class Body:
     generated: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Kept:
     content_type: str | None
     serialized: bytes  # JSON of the value, or the payload itself
@@ -56,9 +57,10 @@ class Mocker:
         self.spec = spec
         self.seed = seed
         self.root = spec.views["response"]
-        self._bodies: LruCache[_Kept] = LruCache(cache_size)
-        self._headers: LruCache[dict[str, str]] = LruCache(cache_size)
-        self._shapes: LruCache[ObjectShape | bool] = LruCache(cache_size)
+        self._bodies: BoundedCache[_Kept] = BoundedCache(cache_size)
+        # One entry per documented response (and object path): as many as the spec has, no eviction.
+        self._headers: dict[JsonPath, dict[str, str]] = {}
+        self._shapes: dict[tuple[JsonPath, tuple[str, ...]], ObjectShape | None] = {}
 
     def body(
         self,
@@ -76,8 +78,8 @@ class Mocker:
         media = response.media.get(media_type or "")
         if media is None:
             return Body(None)
-        params = tuple(sorted((path_params or {}).items()))
-        key = (operation.label, status, media.media_type, params, example, dynamic)
+        params = tuple(sorted(path_params.items())) if path_params else ()
+        key = (id(operation), status, media.media_type, params, example, dynamic)  # operations live as long as us
         return self._bodies.get(key, lambda: self._make(operation, status, media, params, example, dynamic)).body()
 
     def _make(
@@ -134,7 +136,10 @@ class Mocker:
 
     def headers(self, operation: Operation, status: int, response: ResponseSpec) -> dict[str, str]:
         """The documented headers to send: their examples, and a generated value for required ones."""
-        return dict(self._headers.get(response.location, lambda: self._make_headers(operation, status, response)))
+        found = self._headers.get(response.location)
+        if found is None:
+            found = self._headers.setdefault(response.location, self._make_headers(operation, status, response))
+        return dict(found)
 
     def _make_headers(self, operation: Operation, status: int, response: ResponseSpec) -> dict[str, str]:
         out = {}
@@ -153,8 +158,10 @@ class Mocker:
 
     def object_shape(self, media: ResponseMedia, path: tuple[str, ...] = ()) -> ObjectShape | None:
         """The shape of the object at `path` (property names) in a body of `media`, if it is one."""
-        found = self._shapes.get((media.location, path), lambda: self._shape(media.schema, path) or False)
-        return found if isinstance(found, ObjectShape) else None
+        key = (media.location, path)
+        if key not in self._shapes:
+            self._shapes[key] = self._shape(media.schema, path)
+        return self._shapes[key]
 
     def _shape(self, schema: Any, path: tuple[str, ...]) -> ObjectShape | None:
         walk = Walk(self.root, "", "", depth_limit=0, direction="response", plausible_values=False)

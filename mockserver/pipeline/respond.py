@@ -68,7 +68,7 @@ def echo(
             if name not in shape.required:
                 target.pop(name, None)  # absent rather than a null the response schema refuses
             continue
-        target[name] = _merged(target.get(name), value)
+        target[name] = _merged(target.get(name), value) if isinstance(value, dict) else value
     if fresh_id and "id" in target and "id" not in properties:
         target["id"] = new_id(target["id"])
 

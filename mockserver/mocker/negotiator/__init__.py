@@ -59,7 +59,8 @@ def _quality(media_type: str, ranges: Sequence[Range]) -> float:
     return best
 
 
-def negotiate(documented: Sequence[str], accept: str | None) -> str | None:
+@lru_cache(maxsize=1024)  # (documented types, Accept): a handful of pairs in practice
+def negotiate(documented: tuple[str, ...], accept: str | None) -> str | None:
     """The documented media type to send, or None when the client accepts none of them (406).
     Without `Accept` (or with `*/*`) the first JSON one, else the first documented."""
     if not documented:
