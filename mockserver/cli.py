@@ -240,6 +240,13 @@ def main() -> None:
     help="With --upstream: write each distinct exchange (operation and status) as a scenario file that "
     "replays it (serve --scenarios DIR).",
 )
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the bodies generated where the spec has no example: the same seed, the same bodies.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(
     spec: Path,
@@ -263,6 +270,7 @@ def serve(
     strict: bool,
     mock_operations: tuple[str, ...],
     record_dir: Path | None,
+    seed: int,
     quiet: bool,
 ) -> None:
     """Serve the mock until interrupted.
@@ -280,7 +288,7 @@ def serve(
            -H 'Auth-Key: my-key' -H 'Brand-URL: your-domain.com' -H 'X-Mock-Scenario: forbidden'
     """
     configure_logging(quiet)
-    load = functools.partial(load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True)
+    load = functools.partial(load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True, seed=seed)
     config = _load_or_exit(load, spec)
     forwarder = _forwarder_or_exit(config, upstream, upstream_timeout, strict, mock_operations, record_dir)
     origins = () if cors_origins == ("none",) else cors_origins
