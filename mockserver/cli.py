@@ -240,6 +240,13 @@ def main() -> None:
     help="With --upstream: write each distinct exchange (operation and status) as a scenario file that "
     "replays it (serve --scenarios DIR).",
 )
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the bodies generated where the spec has no example: the same seed, the same bodies.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(
     spec: Path,
@@ -263,6 +270,7 @@ def serve(
     strict: bool,
     mock_operations: tuple[str, ...],
     record_dir: Path | None,
+    seed: int,
     quiet: bool,
 ) -> None:
     """Serve the mock until interrupted.
@@ -281,7 +289,7 @@ def serve(
     """
     configure_logging(quiet)
     load = functools.partial(
-        load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True, strict=strict
+        load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True, strict=strict, seed=seed
     )
     config = _load_or_exit(load, spec)
     _warn(config)

@@ -106,13 +106,13 @@ def shape_for(spec: Spec, operation: Operation | None, status: int, seed: int | 
 
 
 def _documented(spec: Spec, operation: Operation | None, status: int) -> tuple[Any, ...] | None:
-    """Where the response for `status` is: the operation's exact code, then `4XX`, then `default`;
-    then a reusable response that says it is for that status with `x-status` (the code, a range
-    such as `5XX`, or `default`); for no operation, then the first operation that documents it."""
+    """Where the response for `status` is: the operation's (the exact code, then `4XX`, then
+    `default`); then a reusable response that says it is for that status with `x-status` (the code,
+    a range such as `5XX`, or `default`); for no operation, then the first operation documenting it."""
     if operation is not None:
-        found = _in_responses(spec, ("paths", operation.path, operation.method.lower()), status)
+        found = operation.response_for(status)
         if found is not None:
-            return found
+            return found.location
     shared = {
         str(response.get("x-status", "")).upper(): name
         for name, response in ((spec.raw.get("components") or {}).get("responses") or {}).items()
@@ -123,30 +123,10 @@ def _documented(spec: Spec, operation: Operation | None, status: int) -> tuple[A
             return ("components", "responses", shared[candidate])
     if operation is not None:
         return None
-    for op in spec.operations:  # the first operation that documents it, the same one for every path
-        location = _in_responses(spec, ("paths", op.path, op.method.lower()), status, exact_only=True)
-        if location is not None:
-            return location
-    for op in spec.operations:
-        location = _in_responses(spec, ("paths", op.path, op.method.lower()), status)
-        if location is not None:
-            return location
-    return None
-
-
-def _in_responses(spec: Spec, op_location: tuple[Any, ...], status: int, exact_only: bool = False) -> Any:
-    try:
-        responses, where = spec.resolve((*op_location, "responses"))
-    except (KeyError, TypeError, IndexError):
-        return None
-    if not isinstance(responses, dict):
-        return None
-    keys = {str(k).upper(): k for k in responses}
-    candidates = [str(status)] if exact_only else [str(status), f"{status // 100}XX", "DEFAULT"]
-    for candidate in candidates:
-        if candidate in keys:
-            return (*where, keys[candidate])
-    return None
+    exact = next((op.responses[status] for op in spec.operations if status in op.responses), None)
+    ranged = next((r for op in spec.operations if (r := op.response_for(status)) is not None), None)
+    chosen = exact or ranged  # the first operation that documents it: the same one for every path
+    return chosen.location if chosen is not None else None
 
 
 def _compile(spec: Spec, location: tuple[Any, ...], status: int, seed: int | str) -> ErrorShape:

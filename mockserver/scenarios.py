@@ -19,6 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .errors import ConfigError, ConfigProblem, JsonPath, unexpected_problem
+from .mocker.bodies import Mocker
 from .rules import Answer, Condition, Latency, Match, PatternError, RateLimit, Rule, parse_field_path
 from .spec import Canned, Operation, ResponseSpec, Spec
 from .templates import CaseInsensitive, Template, TemplateFailedError, has_template, template_problems
@@ -167,6 +168,7 @@ def compile_scenario(document: YamlDocument, spec: Spec, name: str) -> Scenario:
 class _RuleCompiler:
     def __init__(self, document: YamlDocument, spec: Spec) -> None:
         self.document, self.spec = document, spec
+        self.mocker = Mocker(spec)  # a rule's base where the spec has no example: a generated body
         self.problems: list[ConfigProblem] = []
         self.failed_templates: set[JsonPath] = set()  # each reported once, whichever operation failed first
 
@@ -276,9 +278,9 @@ class _RuleCompiler:
         self, where: JsonPath, data: dict[str, Any], operation: Operation
     ) -> tuple[ResponseSpec, Any, dict[str, Any]] | None:
         status = data["status"]
-        response = operation.responses.get(status)
+        response = operation.response_for(status)
         if response is None:
-            documented = ", ".join(str(s) for s in sorted(operation.responses))
+            documented = ", ".join([*(str(s) for s in sorted(operation.responses)), *operation.ranges])
             self.problem(
                 (*where, "status"),
                 f"{status} is not documented for {operation.operation_id} (documented: {documented})",
@@ -293,12 +295,15 @@ class _RuleCompiler:
             )
             return None
         base = response.examples[example_name] if example_name else response.example
+        json_media = response.media.get(response.json_media)
+        if base is None and not example_name and json_media is not None and json_media.schema is not None:
+            base = self.mocker.body(operation, status, response, response.json_media).value  # no example: generated
         if data.get("merge", True):
             body = deep_merge(base, data["body"]) if "body" in data else base
         else:
             body = data.get("body")
         headers = {
-            **response.example_headers,
+            **self.mocker.headers(operation, status, response),
             **{k: v if isinstance(v, str) else str(v) for k, v in (data.get("headers") or {}).items()},
         }
         return response, body, headers

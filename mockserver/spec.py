@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import hashlib
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -68,6 +69,19 @@ class HeaderSpec:
     required: bool
     validator: SchemaCheck | None
     example: str | None
+    schema: Any = None  # in the response view, for a generated value where there is no example
+
+
+@dataclass(frozen=True)
+class ResponseMedia:
+    """One documented media type of a response: what a body in it is built from."""
+
+    media_type: str  # as documented, lower case, parameters stripped; may be a wildcard
+    kind: str  # json, xml, text, binary, form or multipart (validator/bodies.kind_of)
+    location: JsonPath  # of the media type object, its `$ref`s followed
+    schema: Any  # in the response view (writeOnly released, discriminators pinned); None without one
+    examples: Mapping[str, Any]  # by name; a lone `example` is named "example"
+    validator: SchemaCheck | None = None  # JSON kinds only
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,10 @@ class ResponseSpec:
     validator: SchemaCheck | None
     examples: Mapping[str, Any]
     headers: Mapping[str, HeaderSpec]
+    # Every documented media type, in the spec's order; `validator` and `examples` above are those of
+    # the JSON one (application/json, else the first +json one), which error replies and checks use.
+    media: Mapping[str, ResponseMedia] = field(default_factory=dict)
+    json_media: str = JSON_MEDIA_TYPE
 
     @cached_property
     def _first_example(self) -> tuple[Any, bytes]:
@@ -129,7 +147,10 @@ class ResponseSpec:
                 if spec.required:
                     problems.append((spec.name, "is required"))
             elif spec.validator is not None:
-                problems.extend((spec.name, v.text) for v in describe_violations(spec.validator, value))
+                found = describe_violations(spec.validator, value)
+                if found and any(not describe_violations(spec.validator, v) for v in _scalars_of(value)):
+                    found = []  # a header is text: `5` is the integer 5 its schema asks for
+                problems.extend((spec.name, v.text) for v in found)
         return problems
 
 
@@ -234,6 +255,20 @@ class Operation:
     security: tuple[tuple[SecurityScheme, ...], ...]  # alternatives, each a set of schemes
     state: StateSpec | None = None
     request_example: Any = None
+    # `2XX`..`5XX` and `default` responses (upper case keys), which answer any status they cover.
+    ranges: Mapping[str, ResponseSpec] = field(default_factory=dict)
+
+    def response_for(self, status: int) -> ResponseSpec | None:
+        """The response documented for `status`: the exact code, then its range (`4XX`), then `default`."""
+        return self.responses.get(status) or self.ranges.get(f"{status // 100}XX") or self.ranges.get("DEFAULT")
+
+    def success(self) -> tuple[int, ResponseSpec] | None:
+        """The status and response a success sends: the lowest 2xx, else `2XX` or `default` as 200."""
+        status = self.success_status
+        if status is not None:
+            return status, self.responses[status]
+        fallback = self.ranges.get("2XX") or self.ranges.get("DEFAULT")
+        return (200, fallback) if fallback is not None else None
 
     @property
     def label(self) -> str:
@@ -249,7 +284,12 @@ class Operation:
         return min((s for s in self.responses if 200 <= s < 300), default=None)
 
     def example_names(self) -> dict[str, int]:
-        return {name: status for status, r in sorted(self.responses.items()) for name in r.examples}
+        """Every named example of every documented status and media type, with its status."""
+        return {
+            name: status
+            for status, r in sorted(self.responses.items())
+            for name in [*r.examples, *(n for media in r.media.values() for n in media.examples)]
+        }
 
 
 class Spec:
@@ -353,11 +393,14 @@ class Spec:
                     continue
                 location = ("paths", path, method)
                 op = item[method]
-                responses = {}
+                responses, ranges = {}, {}
                 for status in op.get("responses") or {}:
-                    if status.isdigit():
-                        response = self._response(status, (*location, "responses", status))
+                    key = str(status)
+                    if key.isdigit():
+                        response = self._response(key, (*location, "responses", status))
                         responses[response.status] = response
+                    elif re.fullmatch(r"[1-5]XX|default", key, re.IGNORECASE):
+                        ranges[key.upper()] = self._response(key, (*location, "responses", status))
                 yield Operation(
                     operation_id=op.get("operationId") or f"{method.upper()} {path}",
                     method=method.upper(),
@@ -368,6 +411,7 @@ class Spec:
                     security=self._security(op.get("security", self.raw.get("security"))),
                     state=self._state(op.get("x-mock-state")),
                     request_example=self._request_example(location) if "requestBody" in op else None,
+                    ranges=ranges,
                 )
 
     def _parameters(self, item_location: JsonPath, op_location: JsonPath) -> Iterator[ParameterSpec]:
@@ -431,13 +475,27 @@ class Spec:
 
     def _response(self, status: str, location: JsonPath) -> ResponseSpec:
         response, where = self.resolve(location)
-        media = (response.get("content") or {}).get(JSON_MEDIA_TYPE) or {}
-        examples = {
-            name: self.resolve((*where, "content", JSON_MEDIA_TYPE, "examples", name))[0].get("value")
-            for name in media.get("examples") or {}
-        }
-        if not examples and "example" in media:
-            examples = {"example": media["example"]}
+        content = response.get("content") or {}
+        json_type = next(
+            (t for t in content if is_json(t) and t.split(";")[0].strip().lower() == JSON_MEDIA_TYPE), None
+        )
+        json_type = json_type or next((t for t in content if is_json(t)), JSON_MEDIA_TYPE)
+        media = content.get(json_type) or {}
+        examples = self._media_examples(media, (*where, "content", json_type))
+        documented = {}
+        for media_type in content:
+            media_where = (*where, "content", media_type)
+            node, media_where = self.resolve(media_where)
+            has_schema = isinstance(node, dict) and "schema" in node
+            kind = kind_of(media_type)
+            documented[media_type.split(";", 1)[0].strip().lower()] = ResponseMedia(
+                media_type=media_type.split(";", 1)[0].strip().lower(),
+                kind=kind,
+                location=media_where,
+                schema=self._response_schema((*media_where, "schema")) if has_schema else None,
+                examples=self._media_examples(node if isinstance(node, dict) else {}, media_where),
+                validator=self.validator((*media_where, "schema")) if has_schema and kind == "json" else None,
+            )
         headers = {}
         for name in response.get("headers") or {}:
             header, header_where = self.resolve((*where, "headers", name))
@@ -448,15 +506,35 @@ class Spec:
                 required=bool(header.get("required")),
                 validator=self.validator((*header_where, "schema")) if has_schema else None,
                 example=None if example is None else str(example),
+                schema=self._response_schema((*header_where, "schema")) if has_schema else None,
             )
         return ResponseSpec(
             status=int(status) if status.isdigit() else 0,
             description=str(response.get("description", "")),
             location=where,
-            validator=self.validator((*where, "content", JSON_MEDIA_TYPE, "schema")) if "schema" in media else None,
+            validator=self.validator((*where, "content", json_type, "schema")) if "schema" in media else None,
             examples=examples,
             headers=headers,
+            media=documented,
+            json_media=json_type,
         )
+
+    def _media_examples(self, media: Mapping[str, Any], where: JsonPath) -> dict[str, Any]:
+        """A media type's examples by name (`example` alone is named "example")."""
+        examples = {
+            name: self.resolve((*where, "examples", name))[0].get("value") for name in media.get("examples") or {}
+        }
+        if not examples and "example" in media:
+            examples = {"example": media["example"]}
+        return examples
+
+    def _response_schema(self, path: JsonPath) -> Any:
+        """The schema at `path` as responses see it (views["response"]), its top-level `$ref` kept."""
+        node: Any = self.views["response"]
+        for part in path:
+            node = views.resolve(self.views["response"], node)
+            node = node[part]
+        return node
 
     @staticmethod
     def _state(declared: Any) -> StateSpec | None:
@@ -497,12 +575,11 @@ class Spec:
         """Every example should satisfy its own schema: drift starts there. One that does not is a
         warning and is never sent (the response is generated from the schema instead)."""
         fixed: dict[JsonPath, ResponseSpec] = {}
-        for response in [r for op in self.operations for r in op.responses.values()] + list(
-            self.shared_responses.values()
-        ):
+        every = [r for op in self.operations for r in (*op.responses.values(), *op.ranges.values())]
+        for response in every + list(self.shared_responses.values()):
             if response.location in fixed:
                 continue
-            media_path = (*response.location, "content", JSON_MEDIA_TYPE)
+            media_path = (*response.location, "content", response.json_media)
             bad = set()
             for name, value in response.examples.items():
                 for v in response.violations(value):
@@ -511,11 +588,12 @@ class Spec:
                     self.warnings.append(
                         self.document.problem((*where, *v.path), f"example does not match its schema: {v.text}")
                     )
-            kept = {name: value for name, value in response.examples.items() if name not in bad}
-            fixed[response.location] = dataclasses.replace(response, examples=kept) if bad else response
+            fixed[response.location] = _without_examples(response, bad) if bad else response
         for op in self.operations:
             for status, response in list(op.responses.items()):
                 op.responses[status] = fixed[response.location]  # type: ignore[index]
+            for key, response in list(op.ranges.items()):
+                op.ranges[key] = fixed[response.location]  # type: ignore[index]
         self.shared_responses = {name: fixed[r.location] for name, r in self.shared_responses.items()}
         for index, op in enumerate(self.operations):
             if op.body is not None and self._request_example_problems(op):
@@ -549,6 +627,27 @@ class Spec:
                         self.document.problem((*where, *v.path), f"example does not match its schema: {v.text}")
                     )
         return found
+
+
+def _without_examples(response: ResponseSpec, names: set[str]) -> ResponseSpec:
+    """The response without the JSON examples named (ones their schema refuses)."""
+    media = dict(response.media)
+    if response.json_media in media:
+        json_media = media[response.json_media]
+        kept = {n: v for n, v in json_media.examples.items() if n not in names}
+        media[response.json_media] = dataclasses.replace(json_media, examples=kept)
+    examples = {n: v for n, v in response.examples.items() if n not in names}
+    return dataclasses.replace(response, examples=examples, media=media)
+
+
+def _scalars_of(text: str) -> list[Any]:
+    """What a header's text may stand for: a number or a boolean."""
+    values: list[Any] = [{"true": True, "false": False}[text]] if text in ("true", "false") else []
+    with contextlib.suppress(ValueError):
+        values.append(int(text))
+    with contextlib.suppress(ValueError):
+        values.append(float(text))
+    return values
 
 
 def _has(document: Any, path: JsonPath) -> bool:
@@ -634,7 +733,7 @@ def _load_spec(path: Path, remember_valid: bool) -> Spec:
     silent = [
         document.problem(("paths", op.path, op.method.lower()), "documents no response the mock could send")
         for op in spec.operations
-        if not op.responses
+        if not op.responses and not op.ranges
     ]
     if silent:
         raise ConfigError(silent)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
 import yaml
 
 from .errors import ConfigError, ConfigProblem, JsonPath, format_field
@@ -73,7 +74,41 @@ def load_yaml(path: Path) -> YamlDocument:
         raise ConfigError([ConfigProblem(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")]) from None
     except OSError as exc:
         raise ConfigError([ConfigProblem(path, f"cannot be read: {exc.strerror}")]) from None
+    if text.lstrip().startswith("{"):  # JSON, a subset of YAML: orjson reads it ~100x faster than LibYAML
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass  # YAML flow style, or broken JSON: the YAML parser says where
+        else:
+            if _depth_exceeds(data, MAX_NESTING):
+                return parse_yaml(text, path)  # which names the line
+            return JsonDocument(path, data, text=text)
     return parse_yaml(text, path)
+
+
+@dataclass
+class JsonDocument(YamlDocument):
+    """A JSON document: its line index is built only when a problem needs a line."""
+
+    text: str = ""
+
+    def line_of(self, path: JsonPath) -> int | None:
+        if not self.lines and self.text:
+            self.lines = parse_yaml(self.text, self.path).lines
+        return super().line_of(path)
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values() if isinstance(child, dict | list))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
+    return False
 
 
 def parse_yaml(text: str, path: Path) -> YamlDocument:

@@ -18,7 +18,9 @@ from typing import Any
 from ..envelope import Problem, error_reply
 from ..exchange import Exchange, Reply
 from ..ids import new_id
-from ..spec import StateSpec
+from ..mocker.bodies import Body, ObjectShape
+from ..mocker.negotiator import concrete, negotiate
+from ..spec import JSON_MEDIA_TYPE, ResponseSpec, StateSpec
 from ..state import redact
 
 
@@ -38,32 +40,91 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
     return [declared] if isinstance(declared, str) else list(declared or [])
 
 
-def echo(target: dict[str, Any], request: Mapping[str, Any], properties: Mapping[str, Mapping[str, Any]]) -> None:
+def echo(
+    target: dict[str, Any],
+    request: Mapping[str, Any],
+    properties: Mapping[str, Mapping[str, Any]],
+    shape: ObjectShape | None = None,
+    fresh_id: bool = True,
+) -> None:
+    """Write the request's properties into `target` where it has them (its example or generated
+    value says the response carries them). With the response object's `shape`, also the properties it
+    declares, never a writeOnly one, and a null where the schema admits none is left out."""
     for name, schema in properties.items():
+        if shape is not None and name in shape.write_only:
+            continue
         if name in target:
             if name not in request and "default" not in schema and "null" not in _types(schema):
                 continue  # not sent, no default, and null is not a value of it: the example's stands
-            target[name] = _rendered(request.get(name), schema)
+            value = _rendered(request.get(name), schema)
         elif name.endswith("Id") and isinstance(target.get(name[:-2]), dict) and name in request:
             target[name[:-2]] = {**target[name[:-2]], "id": request[name]}
-    if "id" in target and "id" not in properties:
+            continue
+        elif shape is not None and name in request and name in shape.properties:
+            value = _rendered(request[name], schema)
+        else:
+            continue
+        if value is None and shape is not None and name not in shape.nullable:
+            if name not in shape.required:
+                target.pop(name, None)  # absent rather than a null the response schema refuses
+            continue
+        target[name] = _merged(target.get(name), value) if isinstance(value, dict) else value
+    if fresh_id and "id" in target and "id" not in properties:
         target["id"] = new_id(target["id"])
+
+
+def _merged(base: Any, value: Any) -> Any:
+    """A nested object sent in the request, laid over the response's own: its required fields stay."""
+    if isinstance(base, dict) and isinstance(value, dict):
+        return {**base, **{k: _merged(base.get(k), v) for k, v in value.items()}}
+    return value
 
 
 def respond(exchange: Exchange) -> Reply:
     operation, scenario = exchange.operation, exchange.scenario
     assert operation is not None and scenario is not None
-    status = operation.success_status or min(operation.responses)
-    response = operation.responses[status]
-    body = response.example
-    target = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else body
+    status, response = operation.success() or (min(operation.responses), operation.responses[min(operation.responses)])
+    reply, body = render(exchange, status, response)
+    if body is None or reply.status != status:
+        return reply
+    in_data = isinstance(reply.body, dict) and isinstance(reply.body.get("data"), dict)
+    target = reply.body["data"] if in_data else reply.body
     if isinstance(target, dict) and isinstance(exchange.body, dict) and exchange.media is not None:
-        echo(target, exchange.body, exchange.media.properties)
+        _echo_checked(exchange, response, body, reply.body, ("data",) if in_data else ())
     if scenario.stateful and operation.state is not None and isinstance(target, dict):
         missing = keep(exchange, operation.state, target)
         if missing is not None:
             return missing
-    return Reply(status, body, response.example_headers)
+    return reply
+
+
+def _echo_checked(exchange: Exchange, response: ResponseSpec, body: Body, whole: Any, at: tuple[str, ...]) -> None:
+    """The echo, then the body checked against its schema: a property the echo made invalid gets
+    its generated or example value back, so the echo never breaks the contract."""
+    assert exchange.media is not None and exchange.operation is not None
+    target: dict[str, Any] = whole["data"] if at else whole
+    media = response.media.get(body.content_type or "")
+    mocker = exchange.config.mocker
+    shape = mocker.object_shape(media, at) if media is not None else None
+    before = dict(target)
+    echo(target, exchange.body, exchange.media.properties, shape, fresh_id=not body.generated)
+    validator = media.validator if media is not None else None
+    if validator is None:
+        return
+    violations = validator.violations(whole)
+    if not violations:
+        return
+    for violation in violations:
+        path = tuple(violation.path)
+        if path[: len(at)] == at and len(path) > len(at):
+            name = path[len(at)]
+            if name in before:
+                target[name] = before[name]
+            else:
+                target.pop(str(name), None)
+    if validator.violations(whole):
+        target.clear()
+        target.update(before)
 
 
 def keep(exchange: Exchange, state: StateSpec, item: dict[str, Any]) -> Reply | None:
@@ -90,3 +151,44 @@ def not_found(exchange: Exchange, item_id: str) -> Reply:
     code = errors[0].get("code") if isinstance(errors, list) and errors and isinstance(errors[0], dict) else None
     problem = Problem(f"No item with id {item_id!r} exists here.", field="id", code=code or "NotFound")
     return error_reply(exchange, 404, [problem])
+
+
+def render(
+    exchange: Exchange,
+    status: int,
+    response: ResponseSpec,
+    *,
+    example: str | None = None,
+    dynamic: bool | None = None,
+) -> tuple[Reply, Body | None]:
+    """The documented response in the media type the request accepts (406 when it accepts none):
+    its example, or a body generated from its schema. Also returns the body for a JSON echo."""
+    operation = exchange.operation
+    assert operation is not None
+    mocker = exchange.config.mocker
+    headers = mocker.headers(operation, status, response)
+    if not response.media:
+        return Reply(status, None, headers), None
+    accept = exchange.request.headers.get("Accept")
+    media_type = negotiate(tuple(response.media), accept)
+    if media_type is None:
+        return not_acceptable(exchange, response, accept or ""), None
+    body = mocker.body(operation, status, response, media_type, exchange.path_params, example=example, dynamic=dynamic)
+    content_type = concrete(media_type, accept)
+    if body.payload is not None:
+        text = content_type.startswith("text/") or content_type.endswith(("xml", "+json"))
+        headers["Content-Type"] = content_type + ("; charset=utf-8" if text else "")
+        return Reply(status, headers=headers, payload=body.payload), None
+    if content_type != JSON_MEDIA_TYPE:
+        headers["Content-Type"] = content_type
+    return Reply(status, body.value, headers), body
+
+
+def not_acceptable(exchange: Exchange, response: ResponseSpec, accept: str) -> Reply:
+    documented = ", ".join(response.media)
+    problem = Problem(
+        f"This response is documented as {documented}; the request accepts none of them (Accept: {accept}).",
+        field="Accept",
+        code="NotAcceptable",
+    )
+    return error_reply(exchange, 406, [problem])

@@ -18,7 +18,9 @@ from ..errors import format_field
 from ..exchange import Exchange, Reply
 from ..rules import MISSING, Answer, Rule
 from ..scenarios import template_context
+from ..spec import ResponseSpec
 from ..templates import TemplateFailedError
+from .respond import render
 
 log = logging.getLogger("mockserver.scenario")
 
@@ -98,8 +100,9 @@ def forced_response(exchange: Exchange) -> Reply | None:
     prefer = exchange.request.headers.get("Prefer")
     if prefer:
         preferences = parse_prefer(prefer)
-        if "code" in preferences or "example" in preferences:
-            return _preferred(exchange, preferences.get("code"), preferences.get("example"))
+        if "code" in preferences or "example" in preferences or "dynamic" in preferences:
+            dynamic = {"true": True, "false": False}.get(preferences.get("dynamic", "").lower())
+            return _preferred(exchange, preferences.get("code"), preferences.get("example"), dynamic)
     if scenario.latency is not None:
         exchange.delay_seconds = scenario.latency.seconds()
     return _first_rule(exchange, valid_only=False)
@@ -196,13 +199,18 @@ def _fault(exchange: Exchange, answer: Answer) -> Reply:
     return Reply(status, fault=answer.fault, hold_seconds=answer.hold_seconds)
 
 
-def _preferred(exchange: Exchange, code: str | None, example: str | None) -> Reply:
+def _preferred(exchange: Exchange, code: str | None, example: str | None, dynamic: bool | None = None) -> Reply:
+    """`Prefer: code=`, `example=`, `dynamic=` (Prism's conventions) for any documented status and media
+    type: a status covered by `4XX` or `default` is answered from it; without an example, a body is
+    generated from the schema."""
     operation = exchange.operation
     assert operation is not None
-    documented = ", ".join(str(s) for s in sorted(operation.responses))
+    documented = ", ".join([*(str(s) for s in sorted(operation.responses)), *operation.ranges])
     examples = operation.example_names()
+    response = None
     if code is not None:
-        if not code.isdigit() or int(code) not in operation.responses:
+        response = operation.response_for(int(code)) if code.isdigit() and 100 <= int(code) <= 599 else None
+        if response is None:
             return _bad_prefer(
                 exchange,
                 f"Prefer: code={code} is not documented for {operation.operation_id}; documented: {documented}.",
@@ -210,20 +218,23 @@ def _preferred(exchange: Exchange, code: str | None, example: str | None) -> Rep
         status = int(code)
     elif example in examples:
         status = examples[example]
-    else:
-        status = -1
-    response = operation.responses.get(status)
-    if response is None or (example is not None and example not in response.examples):
+        response = operation.responses.get(status)
+    elif example is None:  # dynamic= alone: the success response
+        status, response = operation.success() or (0, None)
+    if response is None or (example is not None and example not in _examples_of(response)):
         known = ", ".join(f"{name} ({s})" for name, s in examples.items()) or "none"
         return _bad_prefer(
             exchange,
             f"Prefer: example={example} is not an example of {operation.operation_id}"
-            f"{' ' + str(status) if code else ''}; available: {known}.",
+            f"{' ' + str(code) if code else ''}; available: {known}.",
         )
-    if not response.examples:
-        return _bad_prefer(exchange, f"The spec has no example for {operation.operation_id} {status}.")
     exchange.decided_by = "Prefer header"
-    return Reply.from_canned(response.canned(example))
+    reply, _ = render(exchange, status, response, example=example, dynamic=dynamic)
+    return reply
+
+
+def _examples_of(response: ResponseSpec) -> set[str]:
+    return {name for media in response.media.values() for name in media.examples}
 
 
 def _bad_prefer(exchange: Exchange, message: str) -> Reply:

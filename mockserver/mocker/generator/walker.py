@@ -17,10 +17,12 @@ from typing import Any
 import orjson
 
 from . import plausible
+from .check import is_valid
 from .regex import RegexTooHardError, string_matching
 
 Schema = Mapping[str, Any]
 NO_VALUE = object()
+MAX_BRANCHES_TRIED = 6  # of a oneOf/anyOf, before the value is left to the caller's final check
 MAX_NESTED_ENTITIES = 2  # an entity inside an entity inside an entity gets its fields at the depth reached
 ID_NAMES = ("id",)
 BOUNDS = {"minimum": max, "exclusiveMinimum": max, "minLength": max, "minItems": max, "minProperties": max}
@@ -142,20 +144,26 @@ class Walk:
         return "string"
 
     def choice(self, schema: Schema, keyword: str, depth: int, name: str | None) -> Any:
+        """A value of one branch, tagged as the discriminator says; branches are tried from a random
+        one on until a value satisfies the whole choice (a oneOf value must fit exactly one)."""
         branches = schema[keyword]
         declared = schema.get("discriminator")
         discriminator: Mapping[str, Any] = declared if isinstance(declared, Mapping) else {}
-        index = self.rng.randrange(len(branches))
-        branch = branches[index]
+        start = self.rng.randrange(len(branches))
         own = {k: v for k, v in schema.items() if k not in (keyword, "discriminator")}
-        target = {"allOf": [branch, own]} if own.get("properties") or own.get("required") else branch
-        value = self.value(target, depth, name)
-        prop = discriminator.get("propertyName")
-        ref = branch.get("$ref") if isinstance(branch, Mapping) else None
-        if isinstance(prop, str) and isinstance(value, dict) and isinstance(ref, str):
-            tag = _tag_for(discriminator, ref)
-            if tag is not None:
-                value[prop] = tag
+        value: Any = None
+        for offset in range(min(len(branches), MAX_BRANCHES_TRIED)):
+            branch = branches[(start + offset) % len(branches)]
+            target = {"allOf": [branch, own]} if own.get("properties") or own.get("required") else branch
+            value = self.value(target, depth, name)
+            prop = discriminator.get("propertyName")
+            ref = _branch_ref(branch)
+            if isinstance(prop, str) and isinstance(value, dict) and isinstance(ref, str):
+                tag = _tag_for(discriminator, ref)
+                if tag is not None:
+                    value[prop] = tag
+            if len(branches) == 1 or is_valid(dict(schema), value, self.root):
+                return value
         return value
 
     def subtype(self, schema: Schema, ref: str | None, depth: int, name: str | None) -> Any:
@@ -227,7 +235,7 @@ class Walk:
         if self.entity_id is not NO_VALUE:
             wanted, self.entity_id = self.entity_id, NO_VALUE
             coerced = _coerce_id(wanted, self.resolve(schema)[0])
-            if coerced is not NO_VALUE:
+            if coerced is not NO_VALUE and is_valid(dict(self.resolve(schema)[0]), coerced, self.root):
                 return coerced
         return self.value(schema, depth + 1, "id")
 
@@ -440,6 +448,17 @@ def _schema_example(schema: Schema) -> Any:
     if "default" in schema:
         return schema["default"]
     return NO_VALUE
+
+
+def _branch_ref(branch: Any) -> str | None:
+    """The component a branch names: `$ref`, or the first `$ref` of an `allOf` (a pinned branch)."""
+    if not isinstance(branch, Mapping):
+        return None
+    if isinstance(branch.get("$ref"), str):
+        return str(branch["$ref"])
+    parts = branch.get("allOf")
+    first = parts[0] if isinstance(parts, list) and parts else None
+    return str(first["$ref"]) if isinstance(first, Mapping) and isinstance(first.get("$ref"), str) else None
 
 
 def _target_ref(target: Any) -> str:
