@@ -32,7 +32,7 @@ from .contract import (
     run_contract,
     selected,
 )
-from .coverage import coverage, outside, table_lines, uncovered
+from .coverage import coverage, outside, sent_bodies, table_lines, uncovered
 from .diff import BREAKING, diff_specs, render_json, render_text
 from .errors import ConfigError, unexpected_problem
 from .forwarder import DEFAULT_TIMEOUT, Forwarder, Upstream, check_url
@@ -445,7 +445,7 @@ def check(spec: Path, scenarios_dir: Path) -> None:
     try:
         config = load_config(spec, scenarios_dir, strict=True)
         table = coverage(config)
-        drift = list(uncovered(config, table))
+        drift = [*uncovered(config, table), *sent_bodies(config, table)]
     except ConfigError as exc:
         drift = exc.problems
     else:
