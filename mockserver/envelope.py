@@ -80,7 +80,7 @@ def error_reply(
         correlation_id=exchange.correlation_id,
         path=exchange.request.path,
     )
-    shape = shape_for(exchange.config.spec, exchange.operation, status)
+    shape = shape_for(exchange.config.spec, exchange.operation, status, exchange.config.seed)
     body, media_type = render(shape, filled)
     sent = {CORRELATION_HEADER: exchange.correlation_id, **(headers or {})}
     if media_type and media_type != JSON_MEDIA_TYPE:

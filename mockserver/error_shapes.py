@@ -97,12 +97,12 @@ class Filled:
 def shape_for(spec: Spec, operation: Operation | None, status: int, seed: int | str = 0) -> ErrorShape | None:
     """The shape of `status` for `operation` (None: a path or method the spec lacks); None when the
     spec documents no response for it. Computed once per (operation, status) and kept."""
-    cache: dict[tuple[str, int], ErrorShape | None] = spec.__dict__.setdefault("_error_shapes", {})
-    key = (operation.label if operation else "", status)
-    if key not in cache:
+    key = (operation.label if operation else "", status, seed)
+    if key not in spec.error_shapes:
         location = _documented(spec, operation, status)
-        cache[key] = None if location is None else _compile(spec, location, status, seed)
-    return cache[key]
+        spec.error_shapes[key] = None if location is None else _compile(spec, location, status, seed)
+    shape: ErrorShape | None = spec.error_shapes[key]
+    return shape
 
 
 def _documented(spec: Spec, operation: Operation | None, status: int) -> tuple[Any, ...] | None:

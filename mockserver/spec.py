@@ -305,6 +305,7 @@ class Spec:
         # `serve --strict` and `check` refuse them. Bad defaults go before anything reads them.
         self.warnings: list[ConfigProblem] = list(document_warnings)
         self.warnings.extend(drop_bad_defaults(self))
+        self.error_shapes: dict[tuple[str, int, int | str], Any] = {}  # error_shapes.shape_for's, made on first use
         self.schemes = self._security_schemes()
         # Header, query and cookie names that carry credentials here, masked wherever requests are kept.
         self.credential_names = frozenset(s.parameter.lower() for s in self.schemes.values())
