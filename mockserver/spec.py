@@ -10,6 +10,7 @@ import contextlib
 import copy
 import dataclasses
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -819,7 +820,11 @@ def _valid_marker(document: YamlDocument) -> Path:
     """A file whose existence says: this exact document passed this validator version."""
     from importlib.metadata import version
 
-    digest = hashlib.sha256(orjson.dumps(document.data, option=orjson.OPT_SORT_KEYS))
+    try:
+        canonical = orjson.dumps(document.data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer past 64 bits (DigitalOcean's spec has one): Python's JSON writes any
+        canonical = json.dumps(document.data, sort_keys=True, default=str).encode()
+    digest = hashlib.sha256(canonical)
     digest.update(version("openapi-spec-validator").encode())
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "mockserver" / "valid-specs" / digest.hexdigest()
