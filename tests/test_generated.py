@@ -154,10 +154,10 @@ def test_a_2xx_range_answers_the_success(server: LiveServer) -> None:
 
 
 def test_the_echo_keeps_the_response_schema(server: LiveServer) -> None:
-    sent = {"name": "Max", "owner": {"email": "max@example.com"}, "nickname": None}
+    sent = {"name": "Max", "owner": {"city": "Paris"}, "nickname": None}
     replaced = requests.put(server.url + "/pets/8", json=sent, timeout=10).json()
     assert valid(SCHEMAS["Pet"], replaced) and replaced["name"] == "Max" and replaced["id"] == 8
-    assert replaced["owner"]["email"] == "max@example.com" and "city" in replaced["owner"]  # merged, not replaced
+    assert replaced["owner"]["city"] == "Paris" and "@" in replaced["owner"]["email"]  # merged: email stays
     assert "nickname" not in replaced  # not a property of the response
     created = requests.post(
         server.url + "/pets",

@@ -185,3 +185,15 @@ def test_patterns_produce_matching_strings(pattern: str) -> None:
 
     for seed in range(20):
         assert re.search(pattern, string_matching(pattern, random.Random(seed)))
+
+
+def test_a_schema_example_in_the_wrong_format_is_not_used() -> None:
+    schema = {"type": "string", "format": "time", "example": "09:00:00"}  # RFC 3339 wants an offset
+    assert generate(schema, seed=1) != "09:00:00" and is_valid(schema, generate(schema, seed=1))
+    assert generate({**schema, "example": "09:00:00Z"}, seed=1) == "09:00:00Z"
+
+
+def test_one_of_values_fit_exactly_one_branch() -> None:
+    overlapping = {"oneOf": [{"type": "integer"}, {"type": "number", "maximum": 5}]}
+    for seed in range(20):
+        assert is_valid(overlapping, generate(overlapping, seed=seed))

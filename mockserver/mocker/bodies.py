@@ -9,9 +9,11 @@ hints, text as the string, binary as bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+import jsonschema_rs
 import orjson
 
 from .cache import BoundedCache
@@ -61,6 +63,7 @@ class Mocker:
         # One entry per documented response (and object path): as many as the spec has, no eviction.
         self._headers: dict[JsonPath, dict[str, str]] = {}
         self._shapes: dict[tuple[JsonPath, tuple[str, ...]], ObjectShape | None] = {}
+        self._strict: dict[JsonPath, Callable[[Any], bool]] = {}
 
     def body(
         self,
@@ -156,6 +159,52 @@ class Mocker:
     def valid(self, schema: Any, value: Any) -> bool:
         return is_valid(schema, value, self.root)
 
+    def strict_check(self, media: ResponseMedia) -> Callable[[Any], bool]:
+        """Whether a body of `media` is valid, formats included (`uri`, `email`...), as a client's
+        validator (schemathesis) reads it; the serve-time validators leave formats to this check,
+        which the echo needs because request values (formats unchecked) go into responses."""
+        check = self._strict.get(media.location)
+        if check is None:
+            check = self._strict.setdefault(media.location, self._compile_strict(media))
+        return check
+
+    def _compile_strict(self, media: ResponseMedia) -> Callable[[Any], bool]:
+        from ..spec import SPEC_URI, pointer_of
+
+        schema = media.schema
+        if schema is None:
+            return lambda _value: True
+        slow: Callable[[Any], bool] = lambda value: is_valid(schema, value, self.root)  # noqa: E731
+        fast_registry = self._strict_registry()
+        if fast_registry is None:
+            return slow
+        fragment = quote(pointer_of((*media.location, "schema")), safe="/~")
+        try:
+            fast = jsonschema_rs.Draft202012Validator(
+                {"$ref": f"{SPEC_URI}#{fragment}"}, registry=fast_registry, validate_formats=True
+            )
+        except (ValueError, jsonschema_rs.ValidationError):
+            return slow
+
+        def check(value: Any) -> bool:
+            try:
+                return bool(fast.is_valid(value))
+            except (ValueError, TypeError, OverflowError):  # a value jsonschema-rs cannot hold
+                return slow(value)
+
+        return check
+
+    def _strict_registry(self) -> Any:
+        """The response view for jsonschema-rs, formats and all (built once, on the first echo)."""
+        if not hasattr(self, "_registry"):
+            from ..spec import SPEC_URI
+
+            try:
+                self._registry: Any = jsonschema_rs.Registry([(SPEC_URI, self.root)])
+            except (ValueError, TypeError, jsonschema_rs.ValidationError):  # what JSON cannot hold
+                self._registry = None
+        return self._registry
+
     def object_shape(self, media: ResponseMedia, path: tuple[str, ...] = ()) -> ObjectShape | None:
         """The shape of the object at `path` (property names) in a body of `media`, if it is one."""
         key = (media.location, path)
@@ -179,6 +228,8 @@ class Mocker:
             required=frozenset(p for p in node.get("required") or [] if isinstance(p, str)),
             nullable=frozenset(name for name, sub in properties.items() if is_valid(sub, None, self.root)),
             write_only=frozenset(name for name, sub in properties.items() if sub.get("writeOnly") is True),
+            schemas=dict(node["properties"]),
+            root=self.root,
         )
 
 
@@ -217,3 +268,9 @@ class ObjectShape:
     required: frozenset[str]
     nullable: frozenset[str]
     write_only: frozenset[str]
+    schemas: Mapping[str, Any] = field(default_factory=dict)  # each property's, its refs into `root`
+    root: Mapping[str, Any] = field(default_factory=dict)
+
+    def fits(self, name: str, value: Any) -> bool:
+        """Whether `value` is a whole valid value of property `name` (formats checked)."""
+        return name in self.schemas and is_valid(self.schemas[name], value, self.root)

@@ -68,7 +68,9 @@ def echo(
             if name not in shape.required:
                 target.pop(name, None)  # absent rather than a null the response schema refuses
             continue
-        target[name] = _merged(target.get(name), value) if isinstance(value, dict) else value
+        if isinstance(value, dict) and isinstance(target.get(name), dict) and not (shape and shape.fits(name, value)):
+            value = _merged(target[name], value)  # a partial object: laid over the response's own
+        target[name] = value
     if fresh_id and "id" in target and "id" not in properties:
         target["id"] = new_id(target["id"])
 
@@ -108,23 +110,20 @@ def _echo_checked(exchange: Exchange, response: ResponseSpec, body: Body, whole:
     shape = mocker.object_shape(media, at) if media is not None else None
     before = dict(target)
     echo(target, exchange.body, exchange.media.properties, shape, fresh_id=not body.generated)
-    validator = media.validator if media is not None else None
-    if validator is None:
+    if media is None or media.schema is None:
         return
-    violations = validator.violations(whole)
-    if not violations:
+    valid = mocker.strict_check(media)
+    if valid(whole):
         return
-    for violation in violations:
-        path = tuple(violation.path)
-        if path[: len(at)] == at and len(path) > len(at):
-            name = path[len(at)]
-            if name in before:
-                target[name] = before[name]
-            else:
-                target.pop(str(name), None)
-    if validator.violations(whole):
-        target.clear()
-        target.update(before)
+    for name in [k for k in target if k not in before or target[k] is not before[k]]:
+        if name in before:  # the echo made the body invalid: its values go back, one at a time
+            target[name] = before[name]
+        else:
+            del target[name]
+        if valid(whole):
+            return
+    target.clear()
+    target.update(before)
 
 
 def keep(exchange: Exchange, state: StateSpec, item: dict[str, Any]) -> Reply | None:

@@ -12,7 +12,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 ROOT_URI = "urn:mockserver:generator-root"
-_formats = Draft202012Validator.FORMAT_CHECKER  # FormatChecker() mixes in draft 3's stricter `time`
+FORMATS = Draft202012Validator.FORMAT_CHECKER  # FormatChecker() mixes in draft 3's stricter `time`
 
 
 def is_valid(schema: Any, value: Any, root: Mapping[str, Any] | None = None) -> bool:
@@ -22,7 +22,7 @@ def is_valid(schema: Any, value: Any, root: Mapping[str, Any] | None = None) -> 
         registry = registry.with_resource(ROOT_URI, Resource.from_contents(dict(root), DRAFT202012))
         schema = _rebase(schema)
     try:
-        return bool(Draft202012Validator(schema, registry=registry, format_checker=_formats).is_valid(value))
+        return bool(Draft202012Validator(schema, registry=registry, format_checker=FORMATS).is_valid(value))
     except (jsonschema.exceptions.SchemaError, jsonschema.exceptions._WrappedReferencingError, RecursionError):
         return False
     except Exception:  # an exotic keyword value jsonschema cannot apply: not provably valid

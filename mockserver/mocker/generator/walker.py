@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from . import plausible
-from .check import is_valid
+from .check import FORMATS, is_valid
 from .regex import RegexTooHardError, string_matching
 
 Schema = Mapping[str, Any]
@@ -110,8 +110,9 @@ class Walk:
             return discriminated
         if self.plausible and not _id_like(name):
             example = _schema_example(schema)
-            if example is not NO_VALUE:
-                return example
+            fmt = schema.get("format")
+            if example is not NO_VALUE and (not isinstance(fmt, str) or FORMATS.conforms(example, fmt)):
+                return example  # (an example in the wrong format, `09:00:00` for a `time`, is not)
         kind = self.kind(schema)
         if kind == "null":
             return None
