@@ -170,3 +170,20 @@ def test_a_webhook_only_spec_serves_the_admin_api(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_an_edit_to_an_included_file_is_reloaded(tmp_path: Path) -> None:
+    from mockserver.config import load_config
+    from mockserver.reload import Reloader
+    from mockserver.state import MockState
+
+    shutil.copytree(SPLIT.parent, tmp_path / "split")
+    (tmp_path / "scenarios").mkdir()
+    spec = tmp_path / "split" / "openapi.yaml"
+    state = MockState(load_config(spec, tmp_path / "scenarios"))
+    reloader = Reloader(state, lambda: load_config(spec, tmp_path / "scenarios"), spec, tmp_path / "scenarios")
+    pet = tmp_path / "split" / "paths" / "pet.yaml"
+    pet.write_text(pet.read_text().replace("name: Rex", "name: Max, extra: 1"))
+    assert reloader.check() is True
+    got = state.config.spec.operation("getPet")
+    assert got is not None and got.responses[200].example["name"] == "Max"
