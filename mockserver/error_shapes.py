@@ -255,28 +255,36 @@ def _phrase(status: int) -> str:
 
 
 def _fill(shape: ErrorShape, body: dict[str, Any], filled: Filled) -> None:
-    """Write the problem into `body` field by field, keeping each change only if the body stays valid."""
+    """Write the problem into `body`: all at once when the body stays valid (the usual case, one
+    validation), else field by field, keeping each change only if the body stays valid."""
     has_list = any(_key(n) in _LISTS and "array" in _types(p) for n, p in shape.properties.items())
     values = list(_top_values(shape, filled, has_list, body))
     if not values:  # no field says what it holds: an open object takes RFC 9457's members, where it admits them
         values = list(problem_json(filled).items())
-    for name, value in values:
-        before = body.get(name, _ABSENT)
-        for candidate in (value, []) if isinstance(value, list) else (value,):  # no stale items, at least
-            body[name] = candidate
-            if shape.valid(body):
-                break
-        else:
-            if before is _ABSENT:
-                del body[name]
-            else:
-                body[name] = before
+    trial = {**body, **dict(values)}
+    if shape.valid(trial):
+        body.update(trial)
+    else:
+        for name, value in values:
+            _keep_if_valid(shape, body, name, value)
     if not shape.from_example:  # a generated base: drop what says nothing, where the schema allows
         written = {name for name, _ in values}
         for name in [n for n in body if n not in shape.required and n not in written]:
-            value = body.pop(name)
+            kept = body.pop(name)
             if not shape.valid(body):
-                body[name] = value
+                body[name] = kept
+
+
+def _keep_if_valid(shape: ErrorShape, body: dict[str, Any], name: str, value: Any) -> None:
+    before = body.get(name, _ABSENT)
+    for candidate in (value, []) if isinstance(value, list) else (value,):  # no stale items, at least
+        body[name] = candidate
+        if shape.valid(body):
+            return
+    if before is _ABSENT:
+        del body[name]
+    else:
+        body[name] = before
 
 
 _ABSENT = object()
