@@ -113,6 +113,7 @@ CALLS: dict[Path, list[Call]] = {
         ("GET", "/reports/1999", "/reports/{year}", {}, None),  # 400 under 4XX
         ("GET", "/nowhere", None, {}, None),  # 404 under 4XX
         ("GET", "/reports/2001", "/reports/{year}", {"X-Tenant": "t", "X-Mock-Scenario": "nope"}, None),  # 400
+        ("GET", "/reports/2001", "/reports/{year}", {"X-Tenant": "t", "Accept": "text/html"}, None),  # 406
     ],
 }
 
