@@ -721,7 +721,7 @@ def _load_spec(path: Path, remember_valid: bool) -> Spec:
     if included.errors:
         raise ConfigError(included.errors)
     warnings = [*included.warnings, *_drop_dangling_extension_refs(document)]
-    structural = list(_dangling_refs(document)) or list(_structural_problems(document, remember_valid))
+    structural = list(_dangling_refs(document)) or list(_structural_problems(document, remember_valid, warnings))
     if structural:
         raise ConfigError(structural)
     if version.startswith("3.0"):
@@ -816,6 +816,31 @@ def _dangling_refs(document: YamlDocument) -> Iterator[ConfigProblem]:
             yield document.problem((*path, "$ref"), f"{as_written(ref)} points to nothing")
 
 
+def _located(data: Any, path: JsonPath, instance: Any) -> JsonPath:
+    """Where an error is in the document. The structural validator checks a schema on its own, so a
+    problem inside one comes with a path relative to that schema (`properties.n.pattern`, which would
+    point at line 1): the first schema in the document where that path leads to the value found."""
+    if _value_at(data, path) is not _NOTHING:
+        return path
+    for schema_path, _ in schema_locations(data):
+        candidate = (*schema_path, *path)
+        if _value_at(data, candidate) == instance:
+            return candidate
+    return path
+
+
+_NOTHING = object()
+
+
+def _value_at(data: Any, path: JsonPath) -> Any:
+    for part in path:
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (in_list or (isinstance(data, dict) and part in data)):
+            return _NOTHING
+        data = data[part]
+    return data
+
+
 def _valid_marker(document: YamlDocument) -> Path:
     """A file whose existence says: this exact document passed this validator version."""
     from importlib.metadata import version
@@ -830,7 +855,11 @@ def _valid_marker(document: YamlDocument) -> Path:
     return cache / "mockserver" / "valid-specs" / digest.hexdigest()
 
 
-def _structural_problems(document: YamlDocument, remember_valid: bool = False) -> Iterator[ConfigProblem]:
+def _structural_problems(
+    document: YamlDocument, remember_valid: bool = False, warnings: list[ConfigProblem] | None = None
+) -> Iterator[ConfigProblem]:
+    """openapi-spec-validator's findings, each at its line; a `pattern` Python's `re` cannot read
+    (`\\p{L}`) is a warning: the mock's validators read patterns with jsonschema-rs' engine."""
     marker = _valid_marker(document) if remember_valid else None
     if marker is not None and marker.exists():
         return
@@ -845,9 +874,14 @@ def _structural_problems(document: YamlDocument, remember_valid: bool = False) -
     try:
         for error in validator_class(document.data).iter_errors():
             found = True
-            path = tuple(getattr(error, "absolute_path", ()) or ())
+            path = _located(document.data, tuple(getattr(error, "absolute_path", ()) or ()), error.instance)
             message = str(getattr(error, "message", error)).splitlines()[0]
-            yield document.problem(path, message)
+            if (error.validator, error.validator_value) == ("format", "regex") and warnings is not None:
+                warnings.append(
+                    document.problem(path, f"{message} for Python; the mock reads it as jsonschema-rs does")
+                )
+            else:
+                yield document.problem(path, message)
     finally:
         for schema, value in defaults:
             schema["default"] = value

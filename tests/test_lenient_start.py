@@ -187,3 +187,38 @@ def test_an_edit_to_an_included_file_is_reloaded(tmp_path: Path) -> None:
     assert reloader.check() is True
     got = state.config.spec.operation("getPet")
     assert got is not None and got.responses[200].example["name"] == "Max"
+
+
+UNICODE_PATTERN = """openapi: 3.0.3
+info: {title: A pattern Python's re cannot read, version: "1"}
+paths:
+  /names:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {name: {type: string, pattern: '^\\p{L}+$'}}}
+      responses:
+        "200":
+          description: Kept.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  name: {type: string, pattern: '^\\p{L}+$'}
+"""
+
+
+def test_a_pattern_python_cannot_read_is_a_warning_at_its_own_line(tmp_path: Path) -> None:
+    spec = tmp_path / "names.yaml"
+    spec.write_text(UNICODE_PATTERN)
+    warnings = [str(w) for w in load_spec(spec).warnings]
+    assert warnings == [
+        f"{spec}:18: paths./names.post.responses.200.content.application/json.schema.properties.name.pattern: "
+        "'^\\\\p{L}+$' is not a 'regex' for Python; the mock reads it as jsonschema-rs does"
+    ]
+    (tmp_path / "scenarios").mkdir()
+    client = create_app(spec, tmp_path / "scenarios").test_client()
+    assert client.post("/names", json={"name": "Zoë"}).status_code == 200
+    assert client.post("/names", json={"name": "Zoë1"}).status_code == 400
