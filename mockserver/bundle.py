@@ -10,7 +10,11 @@ needs them, and they often point at documents that are not specs at all (Markdow
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,3 +206,18 @@ def as_written(ref: str) -> str:
     if len(parts) >= 2 and parts[0] == INCLUDED:
         return f"{parts[1]}#{pointer_of(parts[2:])}"
     return ref
+
+
+@contextlib.contextmanager
+def as_one_document(path: Path, split: bool) -> Iterator[Path]:
+    """`path` itself, or for a spec split over files, one JSON document bundled as the mock reads it
+    (for tools that do not follow references where a split spec puts them: schemathesis)."""
+    if not split:
+        yield path
+        return
+    document = load_yaml(path)
+    bundle(document)
+    with tempfile.TemporaryDirectory(prefix="mockserver-spec-") as folder:
+        whole = Path(folder) / f"{path.stem}.json"
+        whole.write_text(json.dumps(document.data, default=str))
+        yield whole

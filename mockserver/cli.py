@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from .app import create_app
+from .bundle import as_one_document
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
 from .contract import (
     CHECKS,
@@ -660,7 +661,10 @@ def contract(
         show_secrets=show_secrets,
         key_header=next((s.parameter for s in loaded.schemes.values() if s.location == "header"), None),
     )
-    sys.exit(run_contract(run))
+    with as_one_document(spec, bool(loaded.document.included)) as whole:  # schemathesis reads one file
+        run.spec = whole
+        code = run_contract(run)
+    sys.exit(code)
 
 
 @main.command()
