@@ -197,3 +197,28 @@ def test_one_of_values_fit_exactly_one_branch() -> None:
     overlapping = {"oneOf": [{"type": "integer"}, {"type": "number", "maximum": 5}]}
     for seed in range(20):
         assert is_valid(overlapping, generate(overlapping, seed=seed))
+
+
+def _random_schema(rng: Any, depth: int = 0) -> dict[str, Any]:
+    keys = ["type", "properties", "items", "required", "enum", "const", "minimum", "maximum", "multipleOf"]
+    keys += ["minLength", "maxLength", "pattern", "format", "allOf", "oneOf", "anyOf", "additionalProperties"]
+    keys += ["minItems", "maxItems", "uniqueItems", "prefixItems", "discriminator", "$ref", "minProperties"]
+    values: list[Any] = [None, True, 0, -1, 3.5, "x", "object", "array", "[a-", "^(a|b)+$", "email", [], [1, "a"]]
+    values += [{}, {"type": "string"}, ["string", "null"], "#/nope", "#/components/schemas/Pet", 10**30, float("inf")]
+    schema: dict[str, Any] = {}
+    for _ in range(rng.randint(0, 4)):
+        key = rng.choice(keys)
+        schema[key] = _random_schema(rng, depth + 1) if depth < 3 and rng.random() < 0.3 else rng.choice(values)
+    return schema
+
+
+def test_malformed_schemas_give_a_value_quickly_and_never_raise() -> None:
+    """A spec served leniently may hold nonsense; generation ends, fast, with a best-effort value."""
+    import random
+    import time
+
+    for seed in range(400):
+        schema = _random_schema(random.Random(seed))
+        started = time.monotonic()
+        generate(schema, seed=seed, root=ROOT)
+        assert time.monotonic() - started < 2, schema

@@ -70,8 +70,8 @@ def generate(
         )
         try:
             value = walk.value(schema)
-        except RecursionError:
-            continue
+        except (RecursionError, TypeError, AttributeError, ValueError, KeyError, IndexError, ArithmeticError):
+            continue  # a malformed schema (a spec served leniently): the next attempt, or the fallback
         if check(value):
             return value
     if strict:

@@ -14,7 +14,8 @@ from re import _constants as _c  # type: ignore[attr-defined]  # private, stable
 from re import _parser as _p  # type: ignore[attr-defined]
 from typing import Any
 
-EXTRA_REPEATS = 3  # an unbounded repeat runs at most this many times more than its minimum
+EXTRA_REPEATS = 3
+MAX_REPEAT = 200  # an unbounded repeat runs at most this many times more than its minimum
 PRINTABLE = string.ascii_letters + string.digits
 CATEGORIES = {
     _c.CATEGORY_DIGIT: string.digits,
@@ -65,6 +66,7 @@ def _node(op: Any, av: Any, rng: random.Random, groups: dict[int, str]) -> str:
         return text
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
         low, high, sub = av
+        low = min(low, MAX_REPEAT)  # `a{100000}` gives a shorter string, which the caller's check refuses
         high = min(high, low + EXTRA_REPEATS) if high != _c.MAXREPEAT else low + EXTRA_REPEATS
         return "".join(_emit(sub, rng, groups) for _ in range(rng.randint(low, max(low, high))))
     if op == _c.GROUPREF:

@@ -22,6 +22,7 @@ from .regex import RegexTooHardError, string_matching
 
 Schema = Mapping[str, Any]
 NO_VALUE = object()
+MAX_SIZE = 100  # items or properties at most (a larger minItems is left to the final check, which fails)
 MAX_BRANCHES_TRIED = 6  # of a oneOf/anyOf, before the value is left to the caller's final check
 MAX_NESTED_ENTITIES = 2  # an entity inside an entity inside an entity gets its fields at the depth reached
 ID_NAMES = ("id",)
@@ -128,7 +129,13 @@ class Walk:
 
     def kind(self, schema: Schema) -> str:
         declared = schema.get("type")
-        types = [declared] if isinstance(declared, str) else list(declared or [])
+        types = (
+            [declared]
+            if isinstance(declared, str)
+            else [t for t in declared if isinstance(t, str)]
+            if isinstance(declared, list)
+            else []
+        )
         if schema.get("nullable") is True and "null" not in types:
             types.append("null")
         concrete = [t for t in types if t != "null"]
@@ -188,7 +195,8 @@ class Walk:
     # -- objects and arrays ------------------------------------------------------------------------
 
     def object(self, schema: Schema, depth: int, ref: str | None) -> dict[str, Any]:
-        properties: Mapping[str, Any] = schema.get("properties") or {}
+        declared = schema.get("properties")
+        properties: Mapping[str, Any] = declared if isinstance(declared, Mapping) else {}
         required = [p for p in schema.get("required") or [] if isinstance(p, str)]
         rng, entity_depth = self.rng, depth
         id_name = next((n for n in ID_NAMES if n in properties), None) if ref else None
@@ -248,7 +256,7 @@ class Walk:
         for prop in required:  # required but not declared: whatever the extra-property schema allows
             if prop not in out and prop not in (schema.get("properties") or {}):
                 out[prop] = self.value(extra if isinstance(extra, Mapping) else {}, depth + 1, prop)
-        wanted = _int(schema, "minProperties", 0)
+        wanted = min(_int(schema, "minProperties", 0), MAX_SIZE)
         if not out and depth < self.depth_limit and (isinstance(extra, Mapping) or patterns):
             wanted = max(wanted, 1)
         index = 1
@@ -266,8 +274,8 @@ class Walk:
                 out[key] = self.value(extra if isinstance(extra, Mapping) else {}, depth + 1, key)
 
     def array(self, schema: Schema, depth: int, name: str | None) -> list[Any]:
-        low = _int(schema, "minItems", 0)
-        high = _int(schema, "maxItems", low + 3)
+        low = min(_int(schema, "minItems", 0), MAX_SIZE)
+        high = min(_int(schema, "maxItems", low + 3), MAX_SIZE)
         declared = schema.get("prefixItems")
         prefix: list[Any] = declared if isinstance(declared, list) else []
         items = schema.get("items", {})
@@ -337,7 +345,7 @@ class Walk:
         return value if lo <= value <= hi else lo
 
     def string(self, schema: Schema, name: str | None) -> str:
-        low = _int(schema, "minLength", 0)
+        low = min(_int(schema, "minLength", 0), MAX_SIZE * 100)
         declared_high = _int(schema, "maxLength", -1)
         high = None if declared_high < 0 else declared_high
         pattern, fmt = _text(schema, "pattern"), _text(schema, "format")
