@@ -252,9 +252,13 @@ def main() -> None:
                 print(f"{name}: Prism ...", flush=True)
                 prism_run, _ = measure("prism", spec, args, scenarios, prism)
             rows.append(Row(name, operations, mock, prism_run))
+            write(rows, args.max_examples)  # after each spec: a long run that is stopped keeps what it measured
+
+
+def write(rows: list[Row], max_examples: int) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     header = [
-        f"Contract failures: failing responses found by `mockserver contract --max-examples {args.max_examples} "
+        f"Contract failures: failing responses found by `mockserver contract --max-examples {max_examples} "
         f"--seed 1`, all checks but {', '.join(EXCLUDED)}; Prism {PRISM_VERSION}; no scenarios.",
         "",
     ]
