@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from .app import create_app
+from .bundle import as_one_document
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
 from .contract import (
     CHECKS,
@@ -32,7 +33,7 @@ from .contract import (
     run_contract,
     selected,
 )
-from .coverage import coverage, outside, table_lines, uncovered
+from .coverage import coverage, outside, sent_bodies, table_lines, uncovered
 from .diff import BREAKING, diff_specs, render_json, render_text
 from .errors import ConfigError, unexpected_problem
 from .forwarder import DEFAULT_TIMEOUT, Forwarder, Upstream, check_url
@@ -221,8 +222,9 @@ def main() -> None:
 @click.option(
     "--strict",
     is_flag=True,
-    help="With --upstream: refuse invalid requests instead of forwarding them, and answer a response "
-    "that breaks the contract with a 502 naming its violations.",
+    help="Hold everything to the contract: refuse to start on a spec with warnings (invalid examples or "
+    "defaults, references not followed), as check does; with --upstream, also refuse invalid requests "
+    "instead of forwarding them, and answer a response that breaks the contract with a 502.",
 )
 @click.option(
     "--mock-operation",
@@ -288,8 +290,11 @@ def serve(
            -H 'Auth-Key: my-key' -H 'Brand-URL: your-domain.com' -H 'X-Mock-Scenario: forbidden'
     """
     configure_logging(quiet)
-    load = functools.partial(load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True, seed=seed)
+    load = functools.partial(
+        load_config, spec, scenarios_dir, scenario, max_body_size, remember_valid=True, strict=strict, seed=seed
+    )
     config = _load_or_exit(load, spec)
+    _warn(config)
     forwarder = _forwarder_or_exit(config, upstream, upstream_timeout, strict, mock_operations, record_dir)
     origins = () if cors_origins == ("none",) else cors_origins
     with _shared_state_url(state_url, workers) as url:
@@ -316,6 +321,8 @@ def serve(
         operations = len(config.spec.operations)
 
         def announce() -> None:
+            if not operations:
+                click.echo(f"mockserver: {spec} has no operations to serve (webhooks only); every request gets 404")
             click.echo(
                 f"mockserver: serving {spec} ({operations} operation{'s' * (operations != 1)}, "
                 f"scenarios: {config.scenario_names()}; active: {config.default_scenario.name}"
@@ -367,8 +374,8 @@ def _forwarder_or_exit(
     """The proxy `serve --upstream` asks for, or one line on stderr and exit 2."""
     problem = None
     if upstream is None:
-        if strict or mock_operations or record_dir:
-            problem = "--strict, --mock-operation and --record need --upstream URL"
+        if mock_operations or record_dir:
+            problem = "--mock-operation and --record need --upstream URL"
     else:
         problem = check_url(upstream)
         unknown = [name for name in mock_operations if config.spec.operation(name) is None]
@@ -442,9 +449,9 @@ def check(spec: Path, scenarios_dir: Path) -> None:
       mockserver check --spec api/openapi.yaml --scenarios api/scenarios
     """
     try:
-        config = load_config(spec, scenarios_dir)
+        config = load_config(spec, scenarios_dir, strict=True)
         table = coverage(config)
-        drift = list(uncovered(config, table))
+        drift = [*uncovered(config, table), *sent_bodies(config, table)]
     except ConfigError as exc:
         drift = exc.problems
     else:
@@ -462,6 +469,24 @@ def check(spec: Path, scenarios_dir: Path) -> None:
         click.echo(f"check failed: {len(drift)} problem{'s' * (len(drift) != 1)}", err=True)
         sys.exit(EXIT_DRIFT)
     click.echo("\nok: the spec, its examples and every scenario agree; every documented status is produced")
+
+
+MAX_WARNINGS_SHOWN = 20
+
+
+def _warn(config: MockConfig) -> None:
+    """The spec's warnings, on stderr: what the mock serves through (generating instead)."""
+    warnings = config.spec.warnings
+    for problem in warnings[:MAX_WARNINGS_SHOWN]:
+        click.echo(f"warning: {escape_control_chars(str(problem))}", err=True)
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        click.echo(f"warning: ... and {len(warnings) - MAX_WARNINGS_SHOWN} more (mockserver check lists all)", err=True)
+    if warnings:
+        click.echo(
+            f"mockserver: {len(warnings)} warning{'s' * (len(warnings) != 1)} in the spec; the responses concerned "
+            "are generated from their schemas (serve --strict refuses to start)",
+            err=True,
+        )
 
 
 def _load_or_exit(load: Callable[[], MockConfig], spec: Path) -> MockConfig:
@@ -641,7 +666,10 @@ def contract(
         show_secrets=show_secrets,
         key_header=next((s.parameter for s in loaded.schemes.values() if s.location == "header"), None),
     )
-    sys.exit(run_contract(run))
+    with as_one_document(spec, bool(loaded.document.included)) as whole:  # schemathesis reads one file
+        run.spec = whole
+        code = run_contract(run)
+    sys.exit(code)
 
 
 @main.command()

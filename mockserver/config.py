@@ -37,10 +37,12 @@ def load_config(
     scenario: str | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     remember_valid: bool = False,
+    strict: bool = False,
     seed: int = 0,
 ) -> MockConfig:
-    """Load the spec and every scenario; raises ConfigError listing every problem found."""
-    spec = load_spec(Path(spec_path), remember_valid)
+    """Load the spec and every scenario; raises ConfigError listing every problem found (with
+    `strict`, the spec's warnings too)."""
+    spec = load_spec(Path(spec_path), remember_valid, strict)
     scenarios = load_scenarios(Path(scenarios_dir), spec)
     name = scenario or DEFAULT_SCENARIO
     if name not in scenarios:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from .error_shapes import Filled, Problem, render, shape_for
 from .exchange import Exchange, Reply
+from .spec import JSON_MEDIA_TYPE
 
 # The platform's standard messages (Jframework Errors page), used where the spec has no example.
 STANDARD_MESSAGES = {
@@ -42,16 +43,16 @@ ERROR_CODES = {
 
 
 CORRELATION_HEADER = "X-Correlation-Id"
+# Where the problem is told when the spec documents the status without a body.
+PROBLEM_HEADER = "X-Mock-Problem"
+
+
+def logsafe_header(text: str) -> str:
+    """Printable ASCII, at most 300 characters: a header value that cannot split the response."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text)[:300]
+
+
 _CORRELATION_FIELDS = frozenset({"correlationid", "correlation_id"})
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One error item: what is wrong, and with which field or header if any."""
-
-    message: str
-    field: str | None = None
-    code: str | None = None
 
 
 def envelope_message(exchange: Exchange, status: int) -> str:
@@ -69,22 +70,24 @@ def error_reply(
     headers: dict[str, str] | None = None,
     message: str | None = None,
 ) -> Reply:
-    """An error envelope whose items share the request's correlation id."""
-    items = []
-    for problem in problems:
-        item: dict[str, Any] = {"code": problem.code or ERROR_CODES.get(status, "Error"), "message": problem.message}
-        if problem.field is not None:
-            item["field"] = problem.field
-        item["correlationId"] = exchange.correlation_id
-        items.append(item)
-    body = {
-        "success": False,
-        "statusCode": status,
-        "message": message or envelope_message(exchange, status),
-        "data": None,
-        "errors": items,
-    }
-    return Reply(status, body, {CORRELATION_HEADER: exchange.correlation_id, **(headers or {})})
+    """The mock's own error, in the shape the spec documents for `status` (error_shapes.py), every
+    item naming the request's correlation id."""
+    filled = Filled(
+        status=status,
+        problems=problems,
+        summary=message or envelope_message(exchange, status),
+        code=ERROR_CODES.get(status, "Error"),
+        correlation_id=exchange.correlation_id,
+        path=exchange.request.path,
+    )
+    shape = shape_for(exchange.config.spec, exchange.operation, status, exchange.config.seed)
+    body, media_type = render(shape, filled)
+    sent = {CORRELATION_HEADER: exchange.correlation_id, **(headers or {})}
+    if media_type and media_type != JSON_MEDIA_TYPE:
+        sent["Content-Type"] = media_type
+    if body is None:
+        sent[PROBLEM_HEADER] = logsafe_header(filled.details)
+    return Reply(status, body, sent)
 
 
 def stamp_correlation_id(reply: Reply, correlation_id: str) -> None:

@@ -18,12 +18,13 @@ log = logging.getLogger("mockserver.reload")
 Snapshot = dict[str, tuple[int, int]]
 
 
-def snapshot(spec: Path, scenarios: Path) -> Snapshot:
-    """Modification time and size of every watched file; any difference means an edit."""
+def snapshot(spec: Path, scenarios: Path, included: tuple[Path, ...] = ()) -> Snapshot:
+    """Modification time and size of every watched file (the spec, the files a split spec refers to,
+    the scenarios); any difference means an edit."""
     try:
-        files = [spec, *(sorted(scenarios.iterdir()) if scenarios.is_dir() else [])]
+        files = [spec, *included, *(sorted(scenarios.iterdir()) if scenarios.is_dir() else [])]
     except OSError:  # the directory went away or cannot be read: the load will say so
-        files = [spec]
+        files = [spec, *included]
     found: Snapshot = {}
     for path in files:
         try:
@@ -39,11 +40,15 @@ class Reloader:
         self, state: MockState, load: Callable[[], MockConfig], spec: Path, scenarios: Path, interval: float = 0.5
     ) -> None:
         self.state, self.load, self.spec, self.scenarios, self.interval = state, load, spec, scenarios, interval
-        self._last = snapshot(spec, scenarios)
+        self._last = snapshot(spec, scenarios, self._included())
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._watchdog: threading.Thread | None = None
         self.restarts = 0
+
+    def _included(self) -> tuple[Path, ...]:
+        """The other files of a spec split over files, as the serving configuration read them."""
+        return tuple(d.path for d in self.state.config.spec.document.included.values())
 
     def start(self) -> Reloader:
         """Start watching (in each --workers process: threads do not survive the fork)."""
@@ -80,7 +85,7 @@ class Reloader:
 
     def check(self) -> bool:
         """Reload if anything changed; True when a new configuration is now serving."""
-        current = snapshot(self.spec, self.scenarios)
+        current = snapshot(self.spec, self.scenarios, self._included())
         if current == self._last:
             return False
         changed = sorted(f for f in current.keys() | self._last.keys() if current.get(f) != self._last.get(f))

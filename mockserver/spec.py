@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import hashlib
+import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,7 +25,9 @@ import orjson
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .errors import ConfigError, ConfigProblem, JsonPath, format_field, unexpected_problem
+from .bundle import as_written, bundle, in_extension
+from .diagnostics import drop_bad_defaults, schema_locations
+from .errors import ConfigError, ConfigProblem, JsonPath, unexpected_problem
 from .jsondoc import dumps
 from .validation import SchemaCheck, ViolationList, compile_validator, describe_violations, fast_document
 from .validator import views
@@ -292,13 +296,17 @@ class Operation:
 class Spec:
     """A loaded, validated OpenAPI 3.x document."""
 
-    def __init__(self, document: YamlDocument) -> None:
+    def __init__(self, document: YamlDocument, document_warnings: Sequence[ConfigProblem] = ()) -> None:
         self.document = document
         self.raw: dict[str, Any] = document.data
         # Requests and responses see the document differently (readOnly, writeOnly, discriminators).
         self.views = {"request": views.for_requests(self.raw), "response": views.for_responses(self.raw)}
         self.registries = {view: _registries(document) for view, document in self.views.items()}
-        self.problems: list[ConfigProblem] = []
+        # What the mock serves through (invalid examples and defaults, references it does not follow);
+        # `serve --strict` and `check` refuse them. Bad defaults go before anything reads them.
+        self.warnings: list[ConfigProblem] = list(document_warnings)
+        self.warnings.extend(drop_bad_defaults(self))
+        self.error_shapes: dict[tuple[str, int, int | str], Any] = {}  # error_shapes.shape_for's, made on first use
         self.schemes = self._security_schemes()
         # Header, query and cookie names that carry credentials here, masked wherever requests are kept.
         self.credential_names = frozenset(s.parameter.lower() for s in self.schemes.values())
@@ -309,7 +317,7 @@ class Spec:
             name: self._response(str(response.get("x-status", "")), ("components", "responses", name))
             for name, response in ((self.raw.get("components") or {}).get("responses") or {}).items()
         }
-        self.problems.extend(self._example_problems())
+        self._drop_bad_examples()
 
     @property
     def path(self) -> Path:
@@ -565,36 +573,73 @@ class Spec:
             alternatives.append(schemes)
         return tuple(alternatives)
 
-    def _example_problems(self) -> Iterator[ConfigProblem]:
-        """Every example in the spec must satisfy its own schema: drift starts there."""
-        responses = [(f"{op.label} {s}", r) for op in self.operations for s, r in op.responses.items()]
-        responses += [(f"components/responses/{n}", r) for n, r in self.shared_responses.items()]
-        seen: set[JsonPath] = set()
-        for _label, response in responses:
-            if response.location in seen:
+    def _drop_bad_examples(self) -> None:
+        """Every example should satisfy its own schema: drift starts there. One that does not is a
+        warning and is never sent (the response is generated from the schema instead)."""
+        fixed: dict[JsonPath, ResponseSpec] = {}
+        every = [r for op in self.operations for r in (*op.responses.values(), *op.ranges.values())]
+        for response in every + list(self.shared_responses.values()):
+            if response.location in fixed:
                 continue
-            seen.add(response.location)
+            media_path = (*response.location, "content", response.json_media)
+            bad = set()
             for name, value in response.examples.items():
-                example_path = (*response.location, "content", response.json_media, "examples", name, "value")
                 for v in response.violations(value):
-                    yield self.document.problem(
-                        (*example_path, *v.path), f"example does not match its schema: {v.text}"
+                    bad.add(name)
+                    where = self._example_path(media_path, name)
+                    self.warnings.append(
+                        self.document.problem((*where, *v.path), f"example does not match its schema: {v.text}")
                     )
+            fixed[response.location] = _without_examples(response, bad) if bad else response
         for op in self.operations:
-            if op.body is None:
+            for status, response in list(op.responses.items()):
+                op.responses[status] = fixed[response.location]  # type: ignore[index]
+            for key, response in list(op.ranges.items()):
+                op.ranges[key] = fixed[response.location]  # type: ignore[index]
+        self.shared_responses = {name: fixed[r.location] for name, r in self.shared_responses.items()}
+        for index, op in enumerate(self.operations):
+            if op.body is not None and self._request_example_problems(op):
+                self.operations[index] = dataclasses.replace(op, request_example=None)
+
+    def _example_path(self, media_path: JsonPath, name: str) -> JsonPath:
+        """Where an example's value is written: under `examples` (resolved), or the single `example`."""
+        media = self.resolve(media_path)[0] if _has(self.raw, media_path) else {}
+        if name in (media.get("examples") or {}):
+            return (*self.resolve((*media_path, "examples", name))[1], "value")
+        return (*media_path, "example")
+
+    def _request_example_problems(self, op: Operation) -> bool:
+        """Warn about request examples their schema refuses; True if there was one."""
+        assert op.body is not None
+        found = False
+        body_location = self.resolve(("paths", op.path, op.method.lower(), "requestBody"))[1]
+        documented = self.resolve((*body_location, "content"))[0]
+        for json_type, media_spec in zip(documented, op.body.media, strict=True):
+            if not is_json(json_type) or media_spec.validator is None:
                 continue
-            body_location = self.resolve(("paths", op.path, op.method.lower(), "requestBody"))[1]
-            documented = self.resolve((*body_location, "content"))[0]
-            for json_type, media_spec in zip(documented, op.body.media, strict=True):
-                if not is_json(json_type) or media_spec.validator is None:
-                    continue
-                media_path = (*body_location, "content", json_type)
-                media = self.resolve(media_path)[0]
-                for name in media.get("examples") or {}:
-                    value = self.resolve((*media_path, "examples", name))[0].get("value")
-                    for v in describe_violations(media_spec.validator, value):
-                        where = (*media_path, "examples", name, "value", *v.path)
-                        yield self.document.problem(where, f"example does not match its schema: {v.text}")
+            media_path = (*body_location, "content", json_type)
+            media = self.resolve(media_path)[0]
+            names = list(media.get("examples") or {}) or (["example"] if "example" in media else [])
+            for name in names:
+                where = self._example_path(media_path, name)
+                value = self.resolve(where[:-1])[0].get("value") if where[-1] == "value" else media["example"]
+                for v in describe_violations(media_spec.validator, value):
+                    found = True
+                    self.warnings.append(
+                        self.document.problem((*where, *v.path), f"example does not match its schema: {v.text}")
+                    )
+        return found
+
+
+def _without_examples(response: ResponseSpec, names: set[str]) -> ResponseSpec:
+    """The response without the JSON examples named (ones their schema refuses)."""
+    media = dict(response.media)
+    if response.json_media in media:
+        json_media = media[response.json_media]
+        kept = {n: v for n, v in json_media.examples.items() if n not in names}
+        media[response.json_media] = dataclasses.replace(json_media, examples=kept)
+    examples = {n: v for n, v in response.examples.items() if n not in names}
+    return dataclasses.replace(response, examples=examples, media=media)
 
 
 def _scalars_of(text: str) -> list[Any]:
@@ -639,40 +684,53 @@ def is_json(media_type: str) -> bool:
     return base == JSON_MEDIA_TYPE or base.endswith("+json")
 
 
-def load_spec(path: Path, remember_valid: bool = False) -> Spec:
+def load_spec(path: Path, remember_valid: bool = False, strict: bool = False) -> Spec:
     """Load and validate an OpenAPI 3.x document; every problem found raises one ConfigError.
 
-    `remember_valid` (serve) skips openapi-spec-validator for a document it already passed, by
-    content hash: the validator is a third of start-up. `check` (the CI gate) always runs it."""
+    What the mock can serve through (Spec.warnings) is kept on the spec, or with `strict` (check,
+    serve --strict) raised with the rest. `remember_valid` (serve) skips openapi-spec-validator for
+    a document it already passed, by content hash: the validator is a third of start-up. `check`
+    (the CI gate) always runs it."""
     try:
-        return _load_spec(path, remember_valid)
+        spec = _load_spec(path, remember_valid)
     except ConfigError:
         raise
     except Exception as exc:  # RecursionError and whatever else no check foresaw: still told as file and reason
         raise ConfigError([unexpected_problem(path, exc)]) from exc
+    if strict and spec.warnings:
+        raise ConfigError(spec.warnings)
+    return spec
+
+
+SWAGGER_2 = (
+    "Swagger 2.0 is not supported, and no well-kept Python converter exists to read it; convert it to "
+    "OpenAPI 3 first, e.g. with `npx swagger2openapi {name} -o openapi.yaml`"
+)
 
 
 def _load_spec(path: Path, remember_valid: bool) -> Spec:
     document = load_yaml(path)
     if not isinstance(document.data, dict):
         raise ConfigError([ConfigProblem(path, "an OpenAPI document must be a mapping", 1)])
+    if "swagger" in document.data:
+        raise ConfigError([document.problem(("swagger",), SWAGGER_2.format(name=path.name))])
     version = str(document.data.get("openapi", ""))
     if not version.startswith("3."):
         raise ConfigError([document.problem(("openapi",), f"OpenAPI 3.x is required, found {version or 'none'!r}")])
-    structural = list(_dangling_refs(document, document.data, ())) or list(
-        _structural_problems(document, remember_valid)
-    )
+    included = bundle(document)
+    if included.errors:
+        raise ConfigError(included.errors)
+    warnings = [*included.warnings, *_drop_dangling_extension_refs(document)]
+    structural = list(_dangling_refs(document)) or list(_structural_problems(document, remember_valid, warnings))
     if structural:
         raise ConfigError(structural)
     if version.startswith("3.0"):
         document.data = upgrade_30_schemas(document.data)
     try:
-        spec = Spec(document)
+        spec = Spec(document, warnings)
     except (KeyError, TypeError, ValueError, jsonschema.SchemaError) as exc:
         raise ConfigError([ConfigProblem(path, f"cannot be compiled: {exc!r}")]) from None
-    if spec.problems:
-        raise ConfigError(spec.problems)
-    if not spec.operations:
+    if not spec.operations and not document.data.get("webhooks"):
         raise ConfigError([document.problem(("paths",), "declares no operations to serve")])
     silent = [
         document.problem(("paths", op.path, op.method.lower()), "documents no response the mock could send")
@@ -708,41 +766,100 @@ def upgrade_30_schemas(node: Any) -> Any:
     return schema
 
 
-def _dangling_refs(document: YamlDocument, node: Any, path: JsonPath) -> Iterator[ConfigProblem]:
-    """Every `$ref` must resolve now: a dangling one would otherwise fail at request time."""
+def _drop_dangling_extension_refs(document: YamlDocument) -> list[ConfigProblem]:
+    """A local reference inside an `x-` extension that points to nothing: a warning, and removed
+    (no mock needs extensions, and the structural validator would trip over it)."""
+    found = []
+    for path, node in list(_refs(document.data, ())):
+        if in_extension(path) and _target(document.data, node["$ref"]) is None:
+            found.append(document.problem((*path, "$ref"), f"{node['$ref']} points to nothing"))
+            del node["$ref"]
+    return found
+
+
+def _refs(node: Any, path: JsonPath) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
     if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            if not ref.startswith("#"):
-                yield document.problem((*path, "$ref"), f"only local references (#/...) are supported, not {ref!r}")
-            else:
-                target: Any = document.data
-                for part in path_of(ref):
-                    if isinstance(target, list) and part.isdigit() and int(part) < len(target):
-                        target = target[int(part)]
-                    elif isinstance(target, dict) and part in target:
-                        target = target[part]
-                    else:
-                        yield document.problem((*path, "$ref"), f"{ref} points to nothing in this document")
-                        break
+        if isinstance(node.get("$ref"), str):
+            yield path, node
         for key, value in node.items():
-            yield from _dangling_refs(document, value, (*path, key))
+            yield from _refs(value, (*path, key))
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _dangling_refs(document, value, (*path, index))
+            yield from _refs(value, (*path, index))
+
+
+def _target(document: Any, ref: str) -> Any:
+    """What a local reference points to, or None."""
+    if not ref.startswith("#"):
+        return None
+    target: Any = document
+    for part in path_of(ref):
+        if isinstance(target, list) and part.isdigit() and int(part) < len(target):
+            target = target[int(part)]
+        elif isinstance(target, dict) and part in target:
+            target = target[part]
+        else:
+            return None
+    return target
+
+
+def _dangling_refs(document: YamlDocument) -> Iterator[ConfigProblem]:
+    """Every `$ref` must resolve now: a dangling one would otherwise fail at request time. (Files a
+    split spec refers to are brought in by bundle() before this.)"""
+    for path, node in _refs(document.data, ()):
+        ref = node["$ref"]
+        if not ref.startswith("#"):
+            yield document.problem(
+                (*path, "$ref"), f"only local and relative-file references are supported, not {ref!r}"
+            )
+        elif _target(document.data, ref) is None:
+            yield document.problem((*path, "$ref"), f"{as_written(ref)} points to nothing")
+
+
+def _located(data: Any, path: JsonPath, instance: Any) -> JsonPath:
+    """Where an error is in the document. The structural validator checks a schema on its own, so a
+    problem inside one comes with a path relative to that schema (`properties.n.pattern`, which would
+    point at line 1): the first schema in the document where that path leads to the value found."""
+    if _value_at(data, path) is not _NOTHING:
+        return path
+    for schema_path, _ in schema_locations(data):
+        candidate = (*schema_path, *path)
+        if _value_at(data, candidate) == instance:
+            return candidate
+    return path
+
+
+_NOTHING = object()
+
+
+def _value_at(data: Any, path: JsonPath) -> Any:
+    for part in path:
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (in_list or (isinstance(data, dict) and part in data)):
+            return _NOTHING
+        data = data[part]
+    return data
 
 
 def _valid_marker(document: YamlDocument) -> Path:
     """A file whose existence says: this exact document passed this validator version."""
     from importlib.metadata import version
 
-    digest = hashlib.sha256(orjson.dumps(document.data, option=orjson.OPT_SORT_KEYS))
+    try:
+        canonical = orjson.dumps(document.data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer past 64 bits (DigitalOcean's spec has one): Python's JSON writes any
+        canonical = json.dumps(document.data, sort_keys=True, default=str).encode()
+    digest = hashlib.sha256(canonical)
     digest.update(version("openapi-spec-validator").encode())
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "mockserver" / "valid-specs" / digest.hexdigest()
 
 
-def _structural_problems(document: YamlDocument, remember_valid: bool = False) -> Iterator[ConfigProblem]:
+def _structural_problems(
+    document: YamlDocument, remember_valid: bool = False, warnings: list[ConfigProblem] | None = None
+) -> Iterator[ConfigProblem]:
+    """openapi-spec-validator's findings, each at its line; a `pattern` Python's `re` cannot read
+    (`\\p{L}`) is a warning: the mock's validators read patterns with jsonschema-rs' engine."""
     marker = _valid_marker(document) if remember_valid else None
     if marker is not None and marker.exists():
         return
@@ -751,11 +868,23 @@ def _structural_problems(document: YamlDocument, remember_valid: bool = False) -
     version = str(document.data["openapi"])
     validator_class = OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator
     found = False
-    for error in validator_class(document.data).iter_errors():
-        found = True
-        path = tuple(getattr(error, "absolute_path", ()) or ())
-        message = str(getattr(error, "message", error)).splitlines()[0]
-        yield ConfigProblem(document.path, message, document.line_of(path), format_field(path))
+    # Defaults are the mock's to check (a warning naming their line, diagnostics.py); the structural
+    # validator would refuse the whole spec over one, without saying where it is.
+    defaults = [(schema, schema.pop("default")) for _, schema in schema_locations(document.data) if "default" in schema]
+    try:
+        for error in validator_class(document.data).iter_errors():
+            found = True
+            path = _located(document.data, tuple(getattr(error, "absolute_path", ()) or ()), error.instance)
+            message = str(getattr(error, "message", error)).splitlines()[0]
+            if (error.validator, error.validator_value) == ("format", "regex") and warnings is not None:
+                warnings.append(
+                    document.problem(path, f"{message} for Python; the mock reads it as jsonschema-rs does")
+                )
+            else:
+                yield document.problem(path, message)
+    finally:
+        for schema, value in defaults:
+            schema["default"] = value
     if marker is not None and not found:
         with contextlib.suppress(OSError):  # a read-only home only costs the next start-up
             marker.parent.mkdir(parents=True, exist_ok=True)

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import yaml
 
 from .errors import ConfigError, ConfigProblem, JsonPath, format_field
 
+# Where a spec split over files keeps each file it refers to (mockserver/bundle.py), by relative path.
+INCLUDED = "x-mockserver-files"
+
 
 @dataclass
 class YamlDocument:
-    """A parsed YAML file and the line of every value in it (1-based)."""
+    """A parsed YAML file and the line of every value in it (1-based); for a spec split over files,
+    the files it includes, so a problem anywhere names the file and line it is really on."""
 
     path: Path
     data: Any
     lines: dict[JsonPath, int] = field(default_factory=dict)
+    included: dict[str, YamlDocument] = field(default_factory=dict)
+
+    def owner(self, path: JsonPath) -> tuple[YamlDocument, JsonPath]:
+        """The file a path of the bundled document lies in, and the path inside that file."""
+        if len(path) >= 2 and path[0] == INCLUDED and path[1] in self.included:
+            return self.included[str(path[1])], tuple(path[2:])
+        return self, tuple(path)
 
     def line_of(self, path: JsonPath) -> int | None:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -29,10 +40,23 @@ class YamlDocument:
         return None
 
     def problem(self, path: JsonPath, reason: str) -> ConfigProblem:
-        return ConfigProblem(self.path, reason, self.line_of(path), format_field(path))
+        document, inside = self.owner(path)
+        return ConfigProblem(document.path, reason, document.line_of(inside), format_field(inside))
 
 
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # LibYAML: ~5x faster, same nodes and marks
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # LibYAML: ~5x faster, same nodes and marks
+
+
+class Loader(_Base):  # type: ignore[misc,valid-type]
+    """Safe loading, with dates and times left as the strings JSON (and so OpenAPI) has: YAML 1.1
+    would make `created_at: 2020-11-19T20:27:18Z` a datetime, which no `type: string` admits."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _Base.yaml_implicit_resolvers.items()
+    }
+
+
 # Deeper than any real spec or scenario, and far below where loading and checking would exhaust Python's
 # recursion limit (measured: a scenario body 200 levels deep still loads; 300 does not).
 MAX_NESTING = 100

@@ -397,7 +397,7 @@ def test_the_proxy_works_under_workers(live_server, upstream) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--strict"], "need --upstream URL"),
+        (["--mock-operation", "x"], "need --upstream URL"),
         (["--record", "x"], "need --upstream URL"),
         (["--upstream", "ftp://example.com"], "is not an http:// or https:// URL"),
         (["--upstream", "http://127.0.0.1:9", "--mock-operation", "nope"], "--mock-operation nope: no such operation"),

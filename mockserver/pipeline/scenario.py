@@ -79,8 +79,13 @@ def rate_limit(exchange: Exchange) -> Reply | None:
     if decision.allowed:
         return None
     exchange.decided_by = "rate limit"
-    reply = Reply.from_canned(operation.responses[429].canned())
-    reply.headers["Retry-After"] = str(decision.reset)
+    documented = operation.responses.get(429)
+    retry = {"Retry-After": str(decision.reset)}
+    if documented is None or not documented.examples:  # the spec's shape, filled (error_shapes.py)
+        problem = Problem(f"The rate limit of {limit.limit} requests per {limit.window:g} s is reached; retry later.")
+        return error_reply(exchange, 429, [problem], headers=retry)
+    reply = Reply.from_canned(documented.canned())
+    reply.headers.update(retry)
     return reply
 
 

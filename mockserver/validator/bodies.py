@@ -253,8 +253,9 @@ def xml_document(root: Element, shape: Shape) -> Any:
                 items.append(None)
                 pending.append((child, node_shape.items, _setter(items, len(items) - 1), level + 1))
             continue
-        if not node_shape.is_object:
-            store(_xml_text(node_shape, element.text or ""))
+        text_only = len(element) == 0 and not element.attrib and (element.text or "").strip()
+        if not node_shape.is_object or text_only:  # text where an object is due stays text: a type error
+            store(_xml_text(node_shape, element.text or "") if not node_shape.is_object else element.text)
             continue
         value: dict[str, Any] = {}
         store(value)
