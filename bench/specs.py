@@ -10,8 +10,8 @@ each on a free loopback port, and measured: whether it starts (answers HTTP with
 the seconds from launch to its first answer (the mock's with its validation cache warm: a first start
 before the measured one), and the failing responses `mockserver contract` finds against it (schemathesis,
 every check except ignored_auth, use_after_free and ensure_resource_availability, which no stateless mock
-can pass). Prism (npm @stoplight/prism-cli, pinned to PRISM_VERSION) is installed with npm into
-~/.cache/mockserver-bench/prism-VERSION when missing. A spec split over files is named by its root file;
+can pass). Prism is the one bench/run.py measures: pinned in bench/package.json, installed with
+`npm ci --prefix bench` when missing. A spec split over files is named by its root file;
 `SPEC_DIR/*/openapi.yaml` roots are picked up too. Results: bench/results/specs.md and specs.json.
 """
 
@@ -21,8 +21,6 @@ import argparse
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,12 +30,13 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from run import PRISM, ensure_peers, free_port  # the peers, pinned and installed one way
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SHARED = ROOT.parent / "shared" / "specs"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mockserver-bench"
 SPEC_DIR = CACHE / "specs"
-PRISM_VERSION = "5.16.0"
 EXCLUDED = ("ignored_auth", "use_after_free", "ensure_resource_availability")
 _FAILED = re.compile(r"^\s+(\w+)\s+FAILED\s+(\d+) of (\d+) responses")
 _PASSED = re.compile(r"^\s+(\w+)\s+passed\s+(\d+) responses")
@@ -64,35 +63,16 @@ class Row:
     prism: Run
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def prism_binary() -> Path:
-    """Prism, pinned, in a folder of its own; installed with npm the first time."""
-    folder = CACHE / f"prism-{PRISM_VERSION}"
-    binary = folder / "node_modules" / ".bin" / "prism"
-    if not binary.exists():
-        if not shutil.which("npm"):
-            raise SystemExit("npm is needed to install Prism (apt-get install npm)")
-        folder.mkdir(parents=True, exist_ok=True)
-        print(f"installing @stoplight/prism-cli@{PRISM_VERSION} into {folder} ...", flush=True)
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(folder),
-                f"@stoplight/prism-cli@{PRISM_VERSION}",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    return binary
+    """Prism as the benchmark pins it (bench/package.json, installed with `npm ci --prefix bench`)."""
+    missing = ensure_peers({"prism"})
+    if "prism" in missing:
+        raise SystemExit(missing["prism"])
+    return PRISM
+
+
+def prism_version() -> str:
+    return str(json.loads((ROOT / "bench" / "package.json").read_text())["dependencies"]["@stoplight/prism-cli"])
 
 
 def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: float) -> float | None:
@@ -259,7 +239,7 @@ def write(rows: list[Row], max_examples: int) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     header = [
         f"Contract failures: failing responses found by `mockserver contract --max-examples {max_examples} "
-        f"--seed 1`, all checks but {', '.join(EXCLUDED)}; Prism {PRISM_VERSION}; no scenarios.",
+        f"--seed 1`, all checks but {', '.join(EXCLUDED)}; Prism {prism_version()}; no scenarios.",
         "",
     ]
     text = "\n".join([*header, *table(rows), "", *details(rows)]) + "\n"
