@@ -627,8 +627,6 @@ def main() -> int:
     if not args.soak:
         wanted.discard("soak")
     try:
-        import granian  # noqa: F401
-
         import mockserver  # noqa: F401
     except ImportError as missing:
         sys.exit(f"bench: {missing.name} is not installed; run `python3 -m pip install -e .` in {ROOT} first")
