@@ -224,7 +224,8 @@ def main() -> None:
         scenarios = Path(scratch) / "scenarios"  # empty: the spec alone
         scenarios.mkdir()
         for spec in specs:
-            name = spec.name if spec.parent in (SHARED, SPEC_DIR) else f"{spec.parent.name}/{spec.name}"
+            flat = spec.resolve().parent in (SHARED.resolve(), SPEC_DIR.resolve())
+            name = spec.name if flat else f"{spec.parent.name}/{spec.name}"
             print(f"{name}: mock ...", flush=True)
             mock, operations = measure("mock", spec, args, scenarios, None)
             prism_run = Run(note="not measured")

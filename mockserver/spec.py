@@ -862,7 +862,12 @@ def _structural_problems(
     (`\\p{L}`) is a warning: the mock's validators read patterns with jsonschema-rs' engine."""
     marker = _valid_marker(document) if remember_valid else None
     if marker is not None and marker.exists():
+        if warnings is not None:  # a valid spec's warnings are kept with its marker, told again each start
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                for path, message in json.loads(marker.read_text() or "[]"):
+                    warnings.append(document.problem(tuple(path), message))
         return
+    remembered: list[tuple[JsonPath, str]] = []
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     version = str(document.data["openapi"])
@@ -873,14 +878,13 @@ def _structural_problems(
     defaults = [(schema, schema.pop("default")) for _, schema in schema_locations(document.data) if "default" in schema]
     try:
         for error in validator_class(document.data).iter_errors():
-            found = True
             path = _located(document.data, tuple(getattr(error, "absolute_path", ()) or ()), error.instance)
             message = str(getattr(error, "message", error)).splitlines()[0]
             if (error.validator, error.validator_value) == ("format", "regex") and warnings is not None:
-                warnings.append(
-                    document.problem(path, f"{message} for Python; the mock reads it as jsonschema-rs does")
-                )
+                remembered.append((path, f"{message} for Python; the mock reads it as jsonschema-rs does"))
+                warnings.append(document.problem(*remembered[-1]))
             else:
+                found = True
                 yield document.problem(path, message)
     finally:
         for schema, value in defaults:
@@ -888,4 +892,4 @@ def _structural_problems(
     if marker is not None and not found:
         with contextlib.suppress(OSError):  # a read-only home only costs the next start-up
             marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            marker.write_text(json.dumps(remembered))

@@ -222,3 +222,14 @@ def test_a_pattern_python_cannot_read_is_a_warning_at_its_own_line(tmp_path: Pat
     client = create_app(spec, tmp_path / "scenarios").test_client()
     assert client.post("/names", json={"name": "Zoë"}).status_code == 200
     assert client.post("/names", json={"name": "Zoë1"}).status_code == 400
+
+
+def test_a_spec_remembered_as_valid_still_tells_its_warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve skips the structural validator for a spec it has seen valid; its warnings come back with it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    spec = tmp_path / "names.yaml"
+    spec.write_text(UNICODE_PATTERN)
+    first = [str(w) for w in load_spec(spec, remember_valid=True).warnings]
+    assert list((tmp_path / "cache" / "mockserver" / "valid-specs").iterdir()), "no marker was written"
+    again = [str(w) for w in load_spec(spec, remember_valid=True).warnings]
+    assert len(first) == 1 and again == first
