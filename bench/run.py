@@ -282,6 +282,12 @@ def measure(
             result["slow_clients"] = held.summary()
         return result
     finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a server: politely, then for good after 10 s."""
+    if process.poll() is None:
         process.terminate()
         try:
             process.wait(timeout=10)

@@ -30,7 +30,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from run import PRISM, ensure_peers, free_port  # the peers, pinned and installed one way
+from run import PRISM, ensure_peers, free_port, stop  # the peers, pinned and installed one way
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -90,16 +90,6 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: fl
             continue
         return time.perf_counter() - started
     return None
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def contract(spec: Path, url: str, max_examples: int, timeout: float, run: Run) -> None:
