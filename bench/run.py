@@ -15,7 +15,8 @@ What it measures, each with wrk against the docs' sample POST on loopback:
 - the cost of growth, in production mode: 1, 10 and 100 scenarios loaded; a journal of 0 and of
   100,000 entries (pre-filled before the run);
 - slow clients: 1,000 concurrent requests held on the `slow` scenario (300-1500 ms each, asked again
-  as soon as answered) while wrk measures what the other clients get, in each mode;
+  as soon as answered) while wrk measures what the other clients get, in each mode; and the same with
+  1,000 stalled bodies (a head and 10 bytes of the body each, then nothing);
 plus start-up time to the first 201 and resident memory (the busiest worker, and the main process).
 wrk, nginx, redis-server and Java (default-jre-headless) are installed with apt-get when missing (root,
 Debian); WireMock and Prism with `npm ci` from bench/package-lock.json (exact versions). A peer that
@@ -256,9 +257,11 @@ def measure(
     cwd: Path = ROOT,
     slow_clients: int = 0,
     warm_up: int = WARM_UP_S,
+    stall: bool = False,
 ) -> dict[str, Any]:
     """Start a server on `command` (its port already in it), time it to the first 201, warm it up, then
-    measure it with wrk, with `slow_clients` requests held on the slow scenario meanwhile."""
+    measure it with wrk, with `slow_clients` requests held meanwhile (on the slow scenario, or, with
+    `stall`, as bodies that never arrive whole)."""
     port = int(command[command.index("--port") + 1])
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -268,7 +271,7 @@ def measure(
         wrk(url, warm_up, connections, threads)
         workers = worker_pids(process.pid)
         warm = sum(rss_mb(pid) for pid in [process.pid, *workers])
-        with SlowClients(port, slow_clients) as held:
+        with SlowClients(port, slow_clients, stall) as held:
             result = wrk(url, duration, connections, threads)
         result.update(
             label=label,
@@ -304,11 +307,12 @@ def run_mock(
     scenarios: Path | None = None,
     extra: list[str] | None = None,
     slow_clients: int = 0,
+    stall: bool = False,
 ) -> dict[str, Any]:
     port = free_port()
     command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--quiet", "--no-reload"]
     command += [*(["--scenarios", str(scenarios)] if scenarios else []), *(extra or [])]
-    result = measure(label, command, duration, connections, threads, slow_clients=slow_clients)
+    result = measure(label, command, duration, connections, threads, slow_clients=slow_clients, stall=stall)
     result["command"] = " ".join(["mockserver", *command[3:]])
     return result
 
@@ -351,10 +355,12 @@ def run_prism(duration: int, connections: int, threads: int) -> dict[str, Any]:
 class SlowClients:
     """`count` clients, each on its own keep-alive connection, asking for the docs' POST on the `slow`
     scenario again as soon as it is answered: that many requests are held by the server at any time.
-    Runs on its own event loop in a thread; entering returns once every client has sent its first request."""
+    With `stall`, each sends its head and the first 10 bytes of the body, then nothing more: a body that
+    never arrives whole. Runs on its own event loop in a thread; entering returns once every client has
+    sent its first request."""
 
-    def __init__(self, port: int, count: int) -> None:
-        self.port, self.count = port, count
+    def __init__(self, port: int, count: int, stall: bool = False) -> None:
+        self.port, self.count, self.stall = port, count, stall
         self.answered = self.failed = 0
         self.latencies: list[float] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -364,7 +370,8 @@ class SlowClients:
         self._request = (
             f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
             + "".join(f"{k}: {v}\r\n" for k, v in HEADERS.items())
-            + f"X-Mock-Scenario: slow\r\nContent-Length: {len(BODY)}\r\n\r\n{BODY}"
+            + ("" if stall else "X-Mock-Scenario: slow\r\n")
+            + f"Content-Length: {len(BODY)}\r\n\r\n{BODY[: 10 if stall else None]}"
         ).encode()
 
     def __enter__(self) -> SlowClients:
@@ -421,6 +428,10 @@ class SlowClients:
                     if first:
                         first = False
                         self._sent.release()
+                    if self.stall:  # held until the row ends (cancelled), or dropped by the server
+                        if not await reader.read(1):
+                            self.failed += 1
+                        break
                     head = await reader.readuntil(b"\r\n\r\n")
                     length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
                     await reader.readexactly(int(length.group(1)) if length else 0)
@@ -436,6 +447,7 @@ class SlowClients:
     def summary(self) -> dict[str, Any]:
         ordered = sorted(self.latencies)
         return {
+            "stalled": self.stall,
             "held": self.count,
             "answered": self.answered,
             "failed": self.failed,
@@ -458,8 +470,7 @@ def soak(duration: int, connections: int, threads: int, every: int = 10) -> dict
             samples.append({"rss_mb": round(total, 1), "rps": round(result["rps"]), "errors": result["errors"]})
         return {"seconds": duration, "every_s": every, "samples": samples}
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
 
 
 def scenario_dir(count: int) -> Path:
@@ -541,7 +552,13 @@ def summary(report: dict[str, Any], wiremock: dict[str, Any] | None, prism: dict
             )
     for row in report.get("mock", []):
         held = row.get("slow_clients")
-        if held:
+        if held and held.get("stalled"):
+            lines.append(
+                f"- {row['label']}: while {held['held']:,} request bodies stalled (10 bytes sent of each), the "
+                f"other clients got p50 {ms(row['p50_ms'])} ms, p99 {ms(row['p99_ms'])} ms, {row['errors']} errors; "
+                f"{held['failed']} stalled connections were dropped before the row ended."
+            )
+        elif held:
             lines.append(
                 f"- {row['label']}: while {held['held']:,} requests were held on the slow scenario (300-1500 ms), "
                 f"the other clients got p50 {ms(row['p50_ms'])} ms, p99 {ms(row['p99_ms'])} ms, {row['errors']} "
@@ -553,7 +570,19 @@ def summary(report: dict[str, Any], wiremock: dict[str, Any] | None, prism: dict
     return lines
 
 
-ROWS = ("ceiling", "production", "wiremock", "prism", "redis", "default", "growth", "slow", "again", "soak")
+ROWS = (
+    "ceiling",
+    "production",
+    "wiremock",
+    "prism",
+    "redis",
+    "default",
+    "growth",
+    "slow",
+    "stalled",
+    "again",
+    "soak",
+)
 
 
 def run(wanted: set[str], args: argparse.Namespace) -> dict[str, Any]:
@@ -607,6 +636,11 @@ def run(wanted: set[str], args: argparse.Namespace) -> dict[str, Any]:
         for key, label, extra in (("production", "production", PRODUCTION), ("default", "default", [])):
             title = f"{label}, other clients while {n:,} slow ones wait"
             row(f"slow-{key}", run_mock(title, d, c, t, extra=extra, slow_clients=n))
+    if "stalled" in wanted:
+        n = args.slow_clients
+        for key, label, extra in (("production", "production", PRODUCTION), ("default", "default", [])):
+            title = f"{label}, other clients while {n:,} bodies stall"
+            row(f"stalled-{key}", run_mock(title, d, c, t, extra=extra, slow_clients=n, stall=True))
     if "again" in wanted:
         row("production-again", run_mock("serve --workers 2 (production), again last", d, c, t, extra=PRODUCTION))
     if "soak" in wanted:

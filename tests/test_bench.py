@@ -55,6 +55,13 @@ def test_the_report_divides_by_each_peer_and_says_how_each_mode_compares() -> No
                 key="slow-production",
                 slow_clients={"held": 1000, "answered": 9000, "failed": 0, "median_s": 0.9},
             ),
+            row(
+                "stalled",
+                8000,
+                12.0,
+                key="stalled-production",
+                slow_clients={"stalled": True, "held": 1000, "answered": 0, "failed": 0, "median_s": None},
+            ),
             {**row("nothing answered", 0, 0.0, key="x"), "p50_ms": None, "p99_ms": None},
         ],
         "peers_missing": {},
@@ -67,6 +74,10 @@ def test_the_report_divides_by_each_peer_and_says_how_each_mode_compares() -> No
     assert "- production: 2.25x WireMock's throughput; p99 30.00 ms against 150.00 ms (5.0x lower)." in text
     assert "- default: 0.50x Prism's throughput; p99 600.00 ms against 300.00 ms (2.0x higher)." in text
     assert "while 1,000 requests were held on the slow scenario" in text and "p99 80.00 ms" in text
+    assert (
+        "- stalled: while 1,000 request bodies stalled (10 bytes sent of each), the other clients got p50 1.00 ms, "
+        "p99 12.00 ms, 0 errors; 0 stalled connections were dropped before the row ended." in text
+    )
 
 
 def test_a_peer_that_cannot_be_installed_is_named_with_the_reason() -> None:
