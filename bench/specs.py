@@ -40,6 +40,7 @@ SPEC_DIR = CACHE / "specs"
 EXCLUDED = ("ignored_auth", "use_after_free", "ensure_resource_availability")
 _FAILED = re.compile(r"^\s+(\w+)\s+FAILED\s+(\d+) of (\d+) responses")
 _PASSED = re.compile(r"^\s+(\w+)\s+passed\s+(\d+) responses")
+_SPEC_GAPS = re.compile(r"^\s+- spec gap: (\d+) of these")
 _OPERATIONS = re.compile(r"\((\d+) operations?,")
 
 
@@ -51,6 +52,7 @@ class Run:
     start_seconds: float | None = None
     failures: int | None = None  # failing responses, all checks but EXCLUDED
     failed_checks: dict[str, int] = field(default_factory=dict)
+    spec_gaps: int = 0  # of the failures: 4xx to invalid input where the spec documents no client error
     responses: int = 0
     note: str = ""
 
@@ -110,6 +112,8 @@ def contract(spec: Path, url: str, max_examples: int, timeout: float, run: Run) 
             run.responses = max(run.responses, int(m.group(3)))
         elif m := _PASSED.match(line):
             run.responses = max(run.responses, int(m.group(2)))
+        elif m := _SPEC_GAPS.match(line):
+            run.spec_gaps = int(m.group(1))
     if "Contract summary" not in done.stdout:
         run.note = (done.stderr.strip().splitlines() or ["contract did not run"])[-1][:160]
         return
@@ -171,7 +175,9 @@ def cell(run: Run, what: str) -> str:
         return "yes"
     if what == "seconds":
         return f"{run.start_seconds:.2f}"
-    return str(run.failures) if run.failures is not None else f"({run.note})"
+    if run.failures is None:
+        return f"({run.note})"
+    return f"{run.failures} ({run.spec_gaps} spec gaps)" if run.spec_gaps else str(run.failures)
 
 
 def table(rows: list[Row]) -> list[str]:
@@ -231,6 +237,8 @@ def write(rows: list[Row], max_examples: int) -> None:
     header = [
         f"Contract failures: failing responses found by `mockserver contract --max-examples {max_examples} "
         f"--seed 1`, all checks but {', '.join(EXCLUDED)}; Prism {prism_version()}; no scenarios.",
+        "A spec gap is a 4xx answer to invalid input on an operation that documents no client error:",
+        "no server passes both status_code_conformance and negative_data_rejection there.",
         "",
     ]
     text = "\n".join([*header, *table(rows), "", *details(rows)]) + "\n"

@@ -143,7 +143,12 @@ class ContractRun:
             env[f"MOCKSERVER_CONTRACT_HEADER_{index}"] = value
             entries.append(f'{json.dumps(name)} = "${{MOCKSERVER_CONTRACT_HEADER_{index}}}"')
         config.write_text(f"headers = {{ {', '.join(entries)} }}\n" if entries else "")
-        return ["--config-file", str(config), *self.command(scratch / "events.ndjson")], env
+        return ["--config-file", str(config), *self.command(self.events_path(scratch))], env
+
+    def events_path(self, scratch: Path) -> Path:
+        """Where schemathesis writes its event stream: the user's NDJSON report when one was asked
+        for (schemathesis writes one NDJSON file per run), else a scratch file."""
+        return Path(dict(self.reports).get("ndjson") or scratch / "events.ndjson")
 
     def command(self, events: Path) -> list[str]:
         command = [
@@ -161,7 +166,7 @@ class ContractRun:
             "none",
             "--no-color",
             "--report",
-            ",".join(["ndjson", *(kind for kind, _ in self.reports)]),
+            ",".join(["ndjson", *(kind for kind, _ in self.reports if kind != "ndjson")]),
             "--report-ndjson-path",
             str(events),
         ]
@@ -179,7 +184,8 @@ class ContractRun:
             command += ["--output-sanitize", "false"]
         for kind, path in self.reports:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            command += [f"--report-{kind}-path", path]
+            if kind != "ndjson":
+                command += [f"--report-{kind}-path", path]
         return command
 
 
@@ -265,6 +271,7 @@ class Summary:
     failed: Counter[str] = field(default_factory=Counter)
     failure_titles: dict[str, set[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    spec_gaps: Counter[str] = field(default_factory=Counter)  # operation -> undocumented 4xx to invalid input
 
     @property
     def exit_code(self) -> int:
@@ -284,10 +291,12 @@ def read_events(lines: Iterable[str]) -> Summary:
         name, payload = next(iter(event.items()))
         if name == "ScenarioFinished":
             recorder = payload.get("recorder") or {}
-            summary.cases += len(recorder.get("cases") or {})
-            for checks in (recorder.get("checks") or {}).values():
+            cases = recorder.get("cases") or {}
+            summary.cases += len(cases)
+            for case_id, checks in (recorder.get("checks") or {}).items():
+                negative = _is_negative(cases.get(case_id))
                 for check in checks:
-                    _count(summary, check)
+                    _count(summary, check, negative)
         elif name in ("NonFatalError", "FatalError"):
             summary.errors.append(_error_text(payload))
         elif name == "EngineFinished":
@@ -295,7 +304,30 @@ def read_events(lines: Iterable[str]) -> Summary:
     return summary
 
 
-def _count(summary: Summary, check: dict[str, Any]) -> None:
+def _is_negative(case: Any) -> bool:
+    """Whether schemathesis meant this test case to be invalid input."""
+    meta = ((case or {}).get("value") or {}).get("meta") or {}
+    return bool((meta.get("generation") or {}).get("mode") == "negative")
+
+
+_UNDOCUMENTED = re.compile(r"Received: (\d+)\nDocumented: (.*)")
+
+
+def spec_gap(failure: dict[str, Any], negative: bool) -> str | None:
+    """The operation, when a failure is the spec's rather than the server's: a 4xx answer to input
+    schemathesis made invalid, on an operation that documents no client error at all. There a server
+    that rejects the input fails status_code_conformance and one that accepts it fails
+    negative_data_rejection; only documenting a 400, 4XX or default response fixes it."""
+    match = _UNDOCUMENTED.match(str(failure.get("message") or ""))
+    if not negative or failure.get("type") != "UndefinedStatusCode" or match is None:
+        return None
+    documented = [code.strip().upper() for code in match.group(2).split(",")]
+    if not match.group(1).startswith("4") or any(code.startswith("4") for code in documented):
+        return None
+    return str(failure.get("operation") or "?")
+
+
+def _count(summary: Summary, check: dict[str, Any], negative: bool = False) -> None:
     if check.get("status") == "success":
         summary.passed[check["name"]] += 1
         return
@@ -303,6 +335,9 @@ def _count(summary: Summary, check: dict[str, Any]) -> None:
     failure = (check.get("failure_info") or {}).get("failure") or {}
     title = failure.get("title") or failure.get("message") or "failed"
     summary.failure_titles.setdefault(check["name"], set()).add(str(title))
+    operation = spec_gap(failure, negative)
+    if operation is not None:
+        summary.spec_gaps[operation] += 1
 
 
 def _error_text(payload: dict[str, Any]) -> str:
@@ -322,18 +357,33 @@ def summary_lines(summary: Summary, sanitized: bool = True) -> Iterator[str]:
         yield f"  {name:<{width}}  {verdict}"
         for title in sorted(summary.failure_titles.get(name, ())):
             yield f"  {'':<{width}}    - {title}"
+        if name == "status_code_conformance" and summary.spec_gaps:
+            yield from _spec_gap_lines(summary.spec_gaps, f"  {'':<{width}}    ")
     for error in summary.errors:
         yield f"  error: {error}"
     if summary.exit_code == EXIT_CONFORMANT:
         yield "Result: conformant"
     elif summary.exit_code == EXIT_VIOLATIONS:
-        yield f"Result: contract violated ({', '.join(sorted(summary.failed))})"
+        only_gaps = set(summary.failed) == {"status_code_conformance"} and sum(summary.spec_gaps.values()) == sum(
+            summary.failed.values()
+        )
+        gaps = "; spec gaps only: the server answered as a validating server must" if only_gaps else ""
+        yield f"Result: contract violated ({', '.join(sorted(summary.failed))}){gaps}"
         yield "Reproduce a failure with the curl command printed under it."
         if sanitized:
             yield "[Filtered] in those commands stands for a secret kept out of this log (a key, a generated password):"
             yield "put your own value back, or run again with --show-secrets."
     else:
         yield "Result: the run could not complete (see the errors above)"
+
+
+def _spec_gap_lines(gaps: Counter[str], indent: str) -> Iterator[str]:
+    operations = sorted(gaps)
+    shown = ", ".join(operations[:2]) + (f" and {len(operations) - 2} more" if len(operations) > 2 else "")
+    yield f"{indent}- spec gap: {sum(gaps.values())} of these are a 4xx to invalid input on operations that"
+    yield f"{indent}  document no client error: {shown}."
+    yield f"{indent}  No server passes both this check and negative_data_rejection there;"
+    yield f"{indent}  document a 400, 4XX or default response."
 
 
 def run_contract(run: ContractRun, out: TextIO = sys.stdout) -> int:
@@ -347,7 +397,7 @@ def run_contract(run: ContractRun, out: TextIO = sys.stdout) -> int:
         out.write(f"note: {note}\n")
         out.flush()
     with tempfile.TemporaryDirectory(prefix="mockserver-contract-") as scratch:
-        events = Path(scratch) / "events.ndjson"
+        events = run.events_path(Path(scratch))
         options, env = run.invocation(Path(scratch))
         command = [sys.executable, "-m", "schemathesis.cli", *options]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)

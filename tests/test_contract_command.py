@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.contract import env_headers, parse_report, read_events
+from mockserver.contract import env_headers, parse_report, read_events, spec_gap
 
 from .conftest import ROOT, SPEC, LiveServer, start_server
 from .servers import VALID_KEY, docs_server, serving
@@ -212,3 +212,33 @@ def test_helpers() -> None:
     )
     assert (summary.cases, summary.seconds, summary.exit_code) == (2, 2.0, 1)
     assert summary.failure_titles == {"y": {"Boom"}}
+
+
+def test_a_4xx_where_the_spec_documents_no_client_error_is_named_a_spec_gap(tmp_path: Path) -> None:
+    """A validating server (our mock) answers invalid input with 400 on an operation documenting
+    only 200: the check fails, and the summary says the spec, not the server, must change. The
+    user's own NDJSON report is written and read."""
+    spec = ROOT / "tests" / "fixtures" / "no-client-error.yaml"
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    server = start_server("--spec", str(spec), "--scenarios", str(scenarios))
+    try:
+        report = tmp_path / "reports" / "events.ndjson"
+        result = contract(server.url, "--spec", str(spec), "--report", f"ndjson={report}")
+    finally:
+        server.stop()
+    assert result.returncode == 1, result.stdout[-3000:]
+    summary = result.stdout[result.stdout.index("Contract summary:") :]
+    assert "- spec gap: " in summary and "document no client error: POST /things." in summary, summary
+    assert "spec gaps only: the server answered as a validating server must" in summary, summary
+    assert report.stat().st_size > 0 and "ScenarioFinished" in report.read_text()
+
+
+def test_spec_gap_needs_invalid_input_a_4xx_and_no_documented_client_error() -> None:
+    failure = {"type": "UndefinedStatusCode", "operation": "PATCH /a", "message": "Received: 400\nDocumented: 200"}
+    assert spec_gap(failure, negative=True) == "PATCH /a"
+    assert spec_gap(failure, negative=False) is None  # valid input rejected: the server's fault
+    assert spec_gap({**failure, "message": "Received: 500\nDocumented: 200"}, negative=True) is None
+    assert spec_gap({**failure, "message": "Received: 400\nDocumented: 200, 4XX"}, negative=True) is None
+    assert spec_gap({**failure, "message": "Received: 422\nDocumented: 200, 404"}, negative=True) is None
+    assert spec_gap({**failure, "type": "JsonSchemaError"}, negative=True) is None
