@@ -32,6 +32,7 @@ from .contract import (
     parse_report,
     run_contract,
     selected,
+    usable_links,
 )
 from .coverage import coverage, outside, sent_bodies, table_lines, uncovered
 from .diff import BREAKING, diff_specs, render_json, render_text
@@ -666,8 +667,10 @@ def contract(
         show_secrets=show_secrets,
         key_header=next((s.parameter for s in loaded.schemes.values() if s.location == "header"), None),
     )
-    with as_one_document(spec, bool(loaded.document.included)) as whole:  # schemathesis reads one file
-        run.spec = whole
+    with as_one_document(spec, bool(loaded.document.included)) as whole, usable_links(whole) as (usable, pruned):
+        for link in pruned:  # schemathesis would stop the whole run on any of them
+            click.echo(f"note: left out of the stateful phase: {link}")
+        run.spec = usable  # schemathesis reads one file
         code = run_contract(run)
     sys.exit(code)
 

@@ -19,10 +19,13 @@ import tempfile
 import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
+
+from .yamlfile import load_yaml
 
 EXIT_CONFORMANT = 0
 EXIT_VIOLATIONS = 1
@@ -114,6 +117,93 @@ def selected(operations: Iterable[tuple[str, str, str]], filters: Sequence[Opera
         ):
             chosen.append(operation[0])
     return chosen
+
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _pointer(document: Any, ref: Any) -> Any:
+    """The node an internal reference (`#/a/b`) names, or None."""
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return None
+    node = document
+    for escaped in ref[2:].split("/"):
+        part = escaped.replace("~1", "/").replace("~0", "~")
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _followed(document: Any, node: Any) -> Any:
+    """`node`, or what its chain of internal references ends at (a bundled split spec's responses
+    are references into the files it gathered)."""
+    for _ in range(32):
+        if not (isinstance(node, dict) and "$ref" in node):
+            break
+        node = _pointer(document, node["$ref"])
+    return node
+
+
+def _response_objects(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each distinct Response Object, named by its first use."""
+    seen: set[int] = set()
+    uses: list[tuple[str, Any]] = []
+    for path, item in (document.get("paths") or {}).items():
+        for method in HTTP_METHODS:
+            operation = _followed(document, item.get(method) if isinstance(item, dict) else None)
+            responses = (operation.get("responses") if isinstance(operation, dict) else None) or {}
+            uses += [(f"{method.upper()} {path} -> {status}", r) for status, r in responses.items()]
+    for name, response in ((document.get("components") or {}).get("responses") or {}).items():
+        uses.append((f"#/components/responses/{name}", response))
+    for where, use in uses:
+        response = _followed(document, use)
+        if isinstance(response, dict) and id(response) not in seen:
+            seen.add(id(response))
+            yield where, response
+
+
+def prune_broken_links(document: dict[str, Any]) -> list[str]:
+    """Leave out the response links that lead nowhere (an operationId the spec lacks, an operationRef
+    or $ref naming nothing) and say which: schemathesis refuses to finish a run over a spec with one,
+    whatever the server does, and the rest of the spec still deserves its stateful phase."""
+    operation_ids = {
+        operation.get("operationId")
+        for item in (document.get("paths") or {}).values()
+        if isinstance(item, dict)
+        for operation in (item.get(method) for method in HTTP_METHODS)
+        if isinstance(operation, dict)
+    }
+    pruned = []
+    for where, response in _response_objects(document):
+        links = response.get("links")
+        if not isinstance(links, dict):
+            continue
+        for name, link in list(links.items()):
+            target = _followed(document, link)
+            if not isinstance(target, dict):
+                reason = "a reference that names nothing"
+            elif "operationId" in target and target["operationId"] not in operation_ids:
+                reason = f"operation {target['operationId']!r}, which the spec does not have"
+            elif "operationRef" in target and not isinstance(_pointer(document, target["operationRef"]), dict):
+                reason = f"operationRef {target['operationRef']!r}, which names nothing here"
+            else:
+                continue
+            del links[name]
+            pruned.append(f"{where} link {name!r} leads to {reason}")
+    return pruned
+
+
+@contextmanager
+def usable_links(path: Path) -> Iterator[tuple[Path, list[str]]]:
+    """`path`, or a copy without the links that lead nowhere, and what was left out."""
+    document = load_yaml(path).data
+    pruned = prune_broken_links(document) if isinstance(document, dict) else []
+    if not pruned:
+        yield path, pruned
+        return
+    with tempfile.TemporaryDirectory(prefix="mockserver-links-") as folder:
+        copy = Path(folder) / f"{path.stem}.json"
+        copy.write_text(json.dumps(document, default=str))
+        yield copy, pruned
 
 
 @dataclass

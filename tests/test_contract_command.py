@@ -242,3 +242,25 @@ def test_spec_gap_needs_invalid_input_a_4xx_and_no_documented_client_error() -> 
     assert spec_gap({**failure, "message": "Received: 400\nDocumented: 200, 4XX"}, negative=True) is None
     assert spec_gap({**failure, "message": "Received: 422\nDocumented: 200, 404"}, negative=True) is None
     assert spec_gap({**failure, "type": "JsonSchemaError"}, negative=True) is None
+
+
+def test_links_that_lead_nowhere_are_left_out_and_the_run_completes(tmp_path: Path) -> None:
+    """schemathesis refuses to finish a run over a spec with a link to a missing operation; contract
+    names each such link, leaves it out, and the stateful phase runs on the links that work."""
+    spec = ROOT / "tests" / "fixtures" / "broken-links.yaml"
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    server = start_server("--spec", str(spec), "--scenarios", str(scenarios))
+    try:
+        result = contract(server.url, "--spec", str(spec))
+    finally:
+        server.stop()
+    notes = [line for line in result.stdout.splitlines() if line.startswith("note: left out")]
+    assert notes == [
+        "note: left out of the stateful phase: POST /things -> 201 link 'DeleteThing' leads to operation "
+        "'deleteThing', which the spec does not have",
+        "note: left out of the stateful phase: POST /things -> 201 link 'Replaced' leads to operationRef "
+        "'#/paths/~1things~1{id}/put', which names nothing here",
+    ], result.stdout[-3000:]
+    assert "Invalid OpenAPI Links" not in result.stdout and "Result: conformant" in result.stdout, result.stdout[-3000:]
+    assert result.returncode == 0
