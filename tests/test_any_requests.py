@@ -209,6 +209,71 @@ def test_form_body_is_validated(any_api: FlaskClient, body: str, wrong: list[str
     assert fields(response) == wrong
 
 
+FORM_WITH_REQUIRED_ARRAY = """
+openapi: 3.0.3
+info: {title: A form with a required array, version: "1"}
+paths:
+  /pets:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              required: [name, photoUrls]
+              properties:
+                name: {type: string}
+                photoUrls: {type: array, items: {type: string}}
+                tags: {type: array, minItems: 1, items: {type: string}}
+                category:
+                  type: object
+                  properties:
+                    id: {type: integer}
+                    name: {type: string}
+      responses:
+        "200":
+          description: Stored.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  name: {type: string}
+                  category: {type: object, properties: {id: {type: integer}, name: {type: string}}}
+              example: {name: Rex, category: {id: 1, name: Dogs}}
+        "400": {description: Refused.}
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("name=Rex", 200),  # photoUrls: [] sends no field at all
+        ("name=Rex&photoUrls=a", 200),  # one field is an array of one
+        ("name=Rex&photoUrls=a&photoUrls=b", 200),
+        ("photoUrls=a", 400),  # a required string is still required
+        ("name=Rex&tags=", 200),
+    ],
+)
+def test_a_required_array_left_out_of_a_form_is_empty(tmp_path: Path, body: str, status: int) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(FORM_WITH_REQUIRED_ARRAY)
+    (tmp_path / "scenarios").mkdir()
+    client = create_app(spec, tmp_path / "scenarios").test_client()
+    assert client.post("/pets", data=body, content_type=FORM).status_code == status
+
+
+def test_a_form_field_belongs_to_its_own_property_not_to_an_exploded_sibling_object(tmp_path: Path) -> None:
+    """`name=Tom` is the body's `name`, not `category.name` (category in style form, explode)."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(FORM_WITH_REQUIRED_ARRAY)
+    (tmp_path / "scenarios").mkdir()
+    client = create_app(spec, tmp_path / "scenarios").test_client()
+    answer = client.post("/pets", data="name=Tom&photoUrls=a", content_type=FORM).get_json()
+    assert answer == {"name": "Tom", "category": {"id": 1, "name": "Dogs"}}
+
+
 def test_form_body_with_invalid_utf8_or_nul_is_400(any_api: FlaskClient) -> None:
     for data in (b"name=\xff", b"name=a\x00b"):
         response = any_api.post("/pets", data=data, content_type=FORM)

@@ -160,6 +160,8 @@ def _fields_document(form: MultiDict[str, str], media: MediaSpec, json_objects: 
         value = from_pairs(style, form, name, shape, explode, claimed)
         if value is not MISSING:
             document[name] = value
+        elif shape.is_array and name in media.shape.required:
+            document[name] = []  # an empty array sends no field at all: a form cannot say it otherwise
     for key in form:
         if key is None:  # a part without a name (werkzeug gives None): nothing to validate it as
             continue

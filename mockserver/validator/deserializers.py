@@ -60,10 +60,11 @@ def _split(text: str, delimiter: str, shape: Shape, name: str) -> Any:
 
 
 def form(values: Pairs, name: str, shape: Shape, explode: bool, claimed: frozenset[str]) -> Any:
-    """`?id=3&id=4` (explode) or `?id=3,4`; an exploded object is one pair per property."""
+    """`?id=3&id=4` (explode) or `?id=3,4`; an exploded object is one pair per property, never one a
+    sibling (another parameter, another form field) claims by name."""
     if shape.is_object and explode:
         declared = shape.properties
-        keys = [k for k in values if (k in declared if declared else k not in claimed)]
+        keys = [k for k in values if k not in claimed and (k in declared or not declared)]
         return {k: values[k] for k in keys} if keys else MISSING
     if name not in values:
         return MISSING

@@ -67,6 +67,11 @@ class Shape:
         return {name: Shape(schema, self._resolve) for name, schema in merged.items()}
 
     @cached_property
+    def required(self) -> frozenset[str]:
+        """Property names some part of the schema requires."""
+        return frozenset(n for p in self._parts for n in (p.get("required") or ()) if isinstance(n, str))
+
+    @cached_property
     def additional(self) -> Shape:
         extra: Any = next((p["additionalProperties"] for p in self._parts if "additionalProperties" in p), {})
         return Shape(extra if isinstance(extra, dict) else {}, self._resolve)
