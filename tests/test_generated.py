@@ -209,3 +209,57 @@ def test_problem_json_is_chosen_for_a_client_that_asks_for_json() -> None:
     assert negotiate(("application/xml", "application/problem+json"), "application/json") == (
         "application/problem+json"
     )
+
+
+NESTED_WRITE_ONLY = """
+openapi: 3.1.0
+info: {title: "A payment whose card number is written, never read", version: "1"}
+paths:
+  /payments:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Payment"}
+      responses:
+        "201":
+          description: Taken.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Payment"}
+components:
+  schemas:
+    Payment:
+      type: object
+      required: [amount, source]
+      properties:
+        id: {type: string, format: uuid, readOnly: true}
+        amount: {type: number}
+        source:
+          unevaluatedProperties: false
+          oneOf:
+            - type: object
+              required: [name, cvc]
+              properties:
+                name: {type: string}
+                cvc: {type: string, writeOnly: true}
+                cards:
+                  type: array
+                  items: {type: object, properties: {pin: {type: string, writeOnly: true}, label: {type: string}}}
+"""
+
+
+def test_the_echo_leaves_out_nested_write_only_properties(tmp_path: Path) -> None:
+    """A card's cvc sent in a request never comes back, at any depth (schemathesis reads a
+    response carrying it as a contract violation)."""
+    from mockserver import create_app
+
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(NESTED_WRITE_ONLY)
+    (tmp_path / "scenarios").mkdir()
+    client = create_app(spec, tmp_path / "scenarios").test_client()
+    source = {"name": "Ada", "cvc": "123", "cards": [{"pin": "0000", "label": "main"}]}
+    answer = client.post("/payments", json={"amount": 5, "source": source})
+    assert answer.status_code == 201
+    assert answer.get_json()["source"] == {"name": "Ada", "cards": [{"label": "main"}]}

@@ -22,6 +22,7 @@ from ..mocker.bodies import Body, ObjectShape
 from ..mocker.negotiator import concrete, negotiate
 from ..spec import JSON_MEDIA_TYPE, ResponseSpec, StateSpec
 from ..state import redact
+from ..validator.shape import Shape
 
 
 def _rendered(value: Any, schema: Mapping[str, Any]) -> Any:
@@ -46,10 +47,12 @@ def echo(
     properties: Mapping[str, Mapping[str, Any]],
     shape: ObjectShape | None = None,
     fresh_id: bool = True,
+    sent: Shape | None = None,
 ) -> None:
     """Write the request's properties into `target` where it has them (its example or generated
     value says the response carries them). With the response object's `shape`, also the properties it
-    declares, never a writeOnly one, and a null where the schema admits none is left out."""
+    declares, never a writeOnly one, and a null where the schema admits none is left out. With the
+    request's own shape (`sent`), nested writeOnly properties (a card's cvc) stay out too."""
     for name, schema in properties.items():
         if shape is not None and name in shape.write_only:
             continue
@@ -64,6 +67,8 @@ def echo(
             value = _rendered(request[name], schema)
         else:
             continue
+        if sent is not None and isinstance(value, dict | list):
+            value = sent.property(name).without_write_only(value)
         if value is None and shape is not None and name not in shape.nullable:
             if name not in shape.required:
                 target.pop(name, None)  # absent rather than a null the response schema refuses
@@ -109,7 +114,8 @@ def _echo_checked(exchange: Exchange, response: ResponseSpec, body: Body, whole:
     mocker = exchange.config.mocker
     shape = mocker.object_shape(media, at) if media is not None else None
     before = dict(target)
-    echo(target, exchange.body, exchange.media.properties, shape, fresh_id=not body.generated)
+    sent = exchange.media.shape
+    echo(target, exchange.body, exchange.media.properties, shape, fresh_id=not body.generated, sent=sent)
     if media is None or media.schema is None:
         return
     valid = mocker.strict_check(media)

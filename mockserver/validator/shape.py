@@ -67,6 +67,20 @@ class Shape:
         return {name: Shape(schema, self._resolve) for name, schema in merged.items()}
 
     @cached_property
+    def write_only(self) -> bool:
+        return any(p.get("writeOnly") is True for p in self._parts)
+
+    def without_write_only(self, value: Any) -> Any:
+        """`value` less the properties, at any depth, that the schema marks writeOnly: what a
+        response may carry of a request's value."""
+        if isinstance(value, dict):
+            kept = ((k, self.property(k)) for k, v in value.items())
+            return {k: shape.without_write_only(value[k]) for k, shape in kept if not shape.write_only}
+        if isinstance(value, list):
+            return [self.items.without_write_only(item) for item in value]
+        return value
+
+    @cached_property
     def required(self) -> frozenset[str]:
         """Property names some part of the schema requires."""
         return frozenset(n for p in self._parts for n in (p.get("required") or ()) if isinstance(n, str))
