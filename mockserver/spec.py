@@ -744,7 +744,9 @@ def _load_spec(path: Path, remember_valid: bool) -> Spec:
 
 def upgrade_30_schemas(node: Any) -> Any:
     """OpenAPI 3.0 schemas in JSON Schema 2020-12 terms, so one validator serves 3.0 and 3.1:
-    `nullable: true` admits null, boolean `exclusiveMinimum/Maximum` become numeric bounds."""
+    `nullable: true` admits null, boolean `exclusiveMinimum/Maximum` become numeric bounds. An `enum`
+    still decides alone: 3.0.3 says the other keywords keep their meaning and "may disallow the use of
+    null", so null is a value of a nullable enum only when the enum lists it (as schemathesis reads it)."""
     if isinstance(node, list):
         return [upgrade_30_schemas(item) for item in node]
     if not isinstance(node, dict):
@@ -758,8 +760,6 @@ def upgrade_30_schemas(node: Any) -> Any:
             schema = {"anyOf": [schema, {"type": "null"}]}
         elif "$ref" in schema:
             schema = {"anyOf": [{"$ref": schema.pop("$ref")}, {"type": "null"}], **schema}
-        if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
-            schema["enum"] = [*schema["enum"], None]
     for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
         if isinstance(schema.get(exclusive), bool) and schema.pop(exclusive) and bound in schema:
             schema[exclusive] = schema.pop(bound)

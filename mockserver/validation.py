@@ -63,19 +63,36 @@ class SchemaCheck:
         self.slow = _Explaining(schema, registry=registry, format_checker=_format_checker)
         self.fast = None
         if fast_registry is not None:
-            self.fast = jsonschema_rs.Draft202012Validator(schema, registry=fast_registry, validate_formats=False)
+            self.fast = jsonschema_rs.Draft202012Validator(schema, registry=fast_registry, validate_formats=True)
 
     def violations(self, instance: Any) -> ViolationList:
+        fast_says_invalid = False
         if self.fast is not None:
             try:
                 if self.fast.is_valid(instance):
                     return []
+                fast_says_invalid = True
             except (ValueError, TypeError, OverflowError):
                 pass  # a value JSON cannot hold (from YAML, say): the detailed path decides
         try:
-            return explain_errors(self.slow.iter_errors(instance))
+            found = explain_errors(self.slow.iter_errors(instance))
         except RecursionError:  # jsonschema's messages repr() the instance, which recurses
-            return explain_errors(self.slow.iter_errors(copy_tree(instance, EXPLAIN_DEPTH)))
+            found = explain_errors(self.slow.iter_errors(copy_tree(instance, EXPLAIN_DEPTH)))
+        if found or not fast_says_invalid:
+            return found
+        return self._format_violations(instance)
+
+    def _format_violations(self, instance: Any) -> ViolationList:
+        """What jsonschema-rs alone refuses: a format jsonschema checks only with optional packages
+        (uri, hostname, uri-reference...). schemathesis reads formats with jsonschema-rs too."""
+        assert self.fast is not None
+        found = []
+        for error in self.fast.iter_errors(instance):
+            path = tuple(error.instance_path)
+            fmt = getattr(error.kind, "format", None)
+            text = f"must be a valid {fmt}." if isinstance(fmt, str) else "is not valid here."
+            found.append(Violation(path, text, "format" if isinstance(fmt, str) else ""))
+        return sorted(found, key=lambda v: [str(p) for p in v.path]) or [Violation((), "is not valid here.")]
 
 
 # Levels the worded explanations look at when a body is too deep for them: jsonschema's messages
@@ -114,8 +131,7 @@ def fast_document(document: Any) -> Any | None:
                     out["multipleOf"] = 1
         return out
 
-    rewritten = rewrite(document)
-    return rewritten if formats <= set(INT_RANGES) else None
+    return rewrite(document)
 
 
 @dataclass(frozen=True)

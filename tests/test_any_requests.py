@@ -565,3 +565,57 @@ def test_xml_text_where_an_object_is_due_stays_text_so_validation_refuses_it() -
     shape = Shape({"type": "object", "properties": {"id": {"type": "integer"}}}, lambda node: node)
     assert xml_document(fromstring("<order>true</order>"), shape) == "true"
     assert xml_document(fromstring("<order><id>3</id></order>"), shape) == {"id": 3}
+
+
+REFUSALS = """
+openapi: 3.0.3
+info: {title: Refusals as documented, version: "1"}
+paths:
+  /things/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer}}
+    get:
+      responses:
+        "200": {description: The thing.}
+        "404": {description: No such thing.}
+    put:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                link: {type: string, format: uri}
+      responses:
+        "200": {description: Replaced.}
+        "404": {description: No such thing.}
+        "422":
+          description: Refused.
+          content:
+            application/json:
+              schema: {type: object, required: [message], properties: {message: {type: string}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/things/7", None, 200),
+        ("GET", "/things/seven", None, 404),  # no 400 documented: a path no item has is a 404
+        ("PUT", "/things/7", {"link": "https://example.com/a"}, 200),
+        ("PUT", "/things/7", {"link": "not a uri"}, 422),  # formats are checked; 422 is what is documented
+        ("PUT", "/things/seven", {"link": "https://example.com/a"}, 422),
+    ],
+)
+def test_a_request_breaking_the_contract_gets_the_status_the_spec_documents(
+    tmp_path: Path, method: str, path: str, body: Any, status: int
+) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(REFUSALS)
+    (tmp_path / "scenarios").mkdir()
+    client = create_app(spec, tmp_path / "scenarios").test_client()
+    answer = client.open(path, method=method, json=body)
+    assert answer.status_code == status, answer.data
+    if status == 422:
+        assert "must be" in answer.get_json()["message"]

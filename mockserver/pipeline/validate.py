@@ -22,12 +22,24 @@ from ..validator.deserializers import MISSING, StyleError, from_pairs, from_text
 MALFORMED_CHUNKS = "The request body is malformed chunked encoding: a chunk size or terminator is invalid or missing."
 
 
+def refusal_status(operation: Operation, in_path: bool = False) -> int:
+    """The status that refuses a request breaking the contract, as the spec documents it: 400 (or a
+    `4XX`/`default` that covers it), else a documented 422, else for a path parameter a documented 404
+    (no item has that id). Only a spec documenting none of them gets an undocumented 400."""
+    if operation.response_for(400) is not None:
+        return 400
+    if 422 in operation.responses:
+        return 422
+    return 404 if in_path and 404 in operation.responses else 400
+
+
 def validate_request(exchange: Exchange) -> Reply | None:
     operation = exchange.operation
     assert operation is not None
     problems = _parameter_problems(exchange, operation)
     if problems:
-        return error_reply(exchange, 400, problems)
+        in_path = {p.field for p in problems} <= {p.name for p in operation.parameters if p.location == "path"}
+        return error_reply(exchange, refusal_status(operation, in_path), problems)
     if operation.body is None:
         return None
     return _read_body(exchange, operation.body)
@@ -107,7 +119,8 @@ def _media_type_problem(
 
 
 def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
-    request = exchange.request
+    request, operation = exchange.request, exchange.operation
+    assert operation is not None
     declared = request.content_length
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     mimetype, params = request.mimetype, request.mimetype_params  # lower case, parameters apart
@@ -116,7 +129,8 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
     empty_value = media is not None and media.kind != "json"
     if not declared and not chunked and not empty_value:
         if body.required:
-            return error_reply(exchange, 400, [Problem("The request body is required.", field="body")])
+            required = Problem("The request body is required.", field="body")
+            return error_reply(exchange, refusal_status(operation), [required])
         return None
     media_problem = _media_type_problem(mimetype, params, media, body)
     if media_problem is not None:
@@ -129,11 +143,13 @@ def _read_body(exchange: Exchange, body: BodySpec) -> Reply | None:
     try:
         document = READERS[media.kind](payload, media, params)
     except BodyError as bad:
-        return error_reply(exchange, bad.status, [Problem(bad.message, field=bad.field)])
+        status = refusal_status(operation) if bad.status == 400 else bad.status
+        return error_reply(exchange, status, [Problem(bad.message, field=bad.field)])
     if media.validator is not None and media.kind != "binary":
         violations = describe_violations(media.validator, document)
         if violations:
-            return error_reply(exchange, 400, [Problem(v.message, field=v.field or "body") for v in violations])
+            problems = [Problem(v.message, field=v.field or "body") for v in violations]
+            return error_reply(exchange, refusal_status(operation), problems)
     exchange.body, exchange.media = document, media
     return None
 
