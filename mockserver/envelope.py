@@ -31,6 +31,7 @@ ERROR_CODES = {
     403: "Forbidden",
     404: "NotFound",
     405: "MethodNotAllowed",
+    406: "NotAcceptable",
     409: "Conflict",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
@@ -80,9 +81,13 @@ def error_reply(
         correlation_id=exchange.correlation_id,
         path=exchange.request.path,
     )
-    shape = shape_for(exchange.config.spec, exchange.operation, status, exchange.config.seed)
+    accept = exchange.request.headers.get("Accept")
+    shape = shape_for(exchange.config.spec, exchange.operation, status, exchange.config.seed, accept)
     body, media_type = render(shape, filled)
     sent = {CORRELATION_HEADER: exchange.correlation_id, **(headers or {})}
+    if isinstance(body, bytes):  # XML or text, serialized by render()
+        sent["Content-Type"] = f"{media_type}; charset=utf-8"
+        return Reply(status, None, sent, payload=body)
     if media_type and media_type != JSON_MEDIA_TYPE:
         sent["Content-Type"] = media_type
     if body is None:

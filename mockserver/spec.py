@@ -494,7 +494,7 @@ class Spec:
                 media_type=media_type.split(";", 1)[0].strip().lower(),
                 kind=kind,
                 location=media_where,
-                schema=self._response_schema((*media_where, "schema")) if has_schema else None,
+                schema=self.response_schema((*media_where, "schema")) if has_schema else None,
                 examples=self._media_examples(node if isinstance(node, dict) else {}, media_where),
                 validator=self.validator((*media_where, "schema")) if has_schema and kind == "json" else None,
             )
@@ -508,7 +508,7 @@ class Spec:
                 required=bool(header.get("required")),
                 validator=self.validator((*header_where, "schema")) if has_schema else None,
                 example=None if example is None else str(example),
-                schema=self._response_schema((*header_where, "schema")) if has_schema else None,
+                schema=self.response_schema((*header_where, "schema")) if has_schema else None,
             )
         return ResponseSpec(
             status=int(status) if status.isdigit() else 0,
@@ -530,7 +530,7 @@ class Spec:
             examples = {"example": media["example"]}
         return examples
 
-    def _response_schema(self, path: JsonPath) -> Any:
+    def response_schema(self, path: JsonPath) -> Any:
         """The schema at `path` as responses see it (views["response"]), its top-level `$ref` kept."""
         node: Any = self.views["response"]
         for part in path:

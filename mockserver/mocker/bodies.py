@@ -19,7 +19,7 @@ import orjson
 from .cache import BoundedCache
 from .generator import NO_VALUE, generate, is_valid
 from .generator.walker import Walk
-from .xml import to_xml
+from .xml import xml_body
 
 if TYPE_CHECKING:
     from ..errors import JsonPath
@@ -131,8 +131,7 @@ class Mocker:
         if isinstance(value, str):
             return value.encode()
         if media.kind == "xml":
-            walk = Walk(self.root, "", "", depth_limit=0, direction="response", plausible_values=False)
-            return to_xml(value, media.schema or {}, walk.resolve)
+            return xml_body(value, media.schema or {}, self.root)
         if media.kind == "text" and not isinstance(value, dict | list):
             return str(value).encode()
         return orjson.dumps(value)
