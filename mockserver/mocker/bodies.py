@@ -24,6 +24,7 @@ from .xml import xml_body
 if TYPE_CHECKING:
     from ..errors import JsonPath
     from ..spec import Operation, ResponseMedia, ResponseSpec, Spec
+    from ..validation import SchemaCheck
 
 CACHE_SIZE = 4096
 TEXT_TYPES = {"xml": "application/xml", "text": "text/plain"}
@@ -64,6 +65,7 @@ class Mocker:
         self._headers: dict[JsonPath, dict[str, str]] = {}
         self._shapes: dict[tuple[JsonPath, tuple[str, ...]], ObjectShape | None] = {}
         self._strict: dict[JsonPath, Callable[[Any], bool]] = {}
+        self._checks: dict[JsonPath, SchemaCheck] = {}  # of non-JSON media types (named_example)
 
     def body(
         self,
@@ -83,23 +85,53 @@ class Mocker:
             return Body(None)
         params = tuple(sorted(path_params.items())) if path_params else ()
         key = (id(operation), status, media.media_type, params, example, dynamic)  # operations live as long as us
-        return self._bodies.get(key, lambda: self._make(operation, status, media, params, example, dynamic)).body()
+        return self._bodies.get(
+            key, lambda: self._make(operation, status, response, media, params, example, dynamic)
+        ).body()
+
+    def named_example(self, response: ResponseSpec, media: ResponseMedia, name: str) -> tuple[Any, str | None]:
+        """The example `name` for `media`: its own, else the value another media type of the response
+        documents under that name, if `media`'s schema admits it (it is then serialized into `media`).
+        (NO_VALUE, why) when there is none that fits."""
+        if name in media.examples:
+            return media.examples[name], None
+        owners = [other for other in response.media.values() if name in other.examples]
+        if not owners:
+            return NO_VALUE, f"no media type of this response has an example named {name!r}"
+        value = owners[0].examples[name]
+        check = self.checker(media)
+        wrong = check.violations(value) if check is not None else []
+        if wrong:
+            return NO_VALUE, (
+                f"the example {name!r} is documented for {owners[0].media_type} only, and {media.media_type}'s "
+                f"schema does not admit it: {wrong[0].message.rstrip('.')}"
+            )
+        return value, None
+
+    def checker(self, media: ResponseMedia) -> SchemaCheck | None:
+        """A validator of `media`'s schema, whatever its kind; None without a schema (anything goes)."""
+        if media.validator is not None or media.schema is None:
+            return media.validator
+        found = self._checks.get(media.location)
+        if found is None:
+            found = self._checks.setdefault(media.location, self.spec.validator((*media.location, "schema")))
+        return found
 
     def _make(
         self,
         operation: Operation,
         status: int,
+        response: ResponseSpec,
         media: ResponseMedia,
         params: tuple[tuple[str, str], ...],
         example: str | None,
         dynamic: bool | None,
     ) -> _Kept:
         generated = False
-        if example is not None and example in media.examples:
-            value = media.examples[example]
-        elif media.examples and dynamic is not True:
+        value = self.named_example(response, media, example)[0] if example is not None else NO_VALUE
+        if value is NO_VALUE and media.examples and dynamic is not True:
             value = next(iter(media.examples.values()))
-        else:
+        elif value is NO_VALUE:
             value, generated = self.generate(operation, status, media, params), True
         content_type = media.media_type
         if media.kind == "json":
