@@ -522,9 +522,12 @@ class Spec:
         )
 
     def _media_examples(self, media: Mapping[str, Any], where: JsonPath) -> dict[str, Any]:
-        """A media type's examples by name (`example` alone is named "example")."""
+        """A media type's examples by name (`example` alone is named "example"). One given only by
+        `externalValue` is not fetched (a mock makes no outside requests): it counts as absent."""
         examples = {
-            name: self.resolve((*where, "examples", name))[0].get("value") for name in media.get("examples") or {}
+            name: found["value"]
+            for name in media.get("examples") or {}
+            if isinstance(found := self.resolve((*where, "examples", name))[0], dict) and "value" in found
         }
         if not examples and "example" in media:
             examples = {"example": media["example"]}

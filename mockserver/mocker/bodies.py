@@ -3,7 +3,8 @@ one generated from its schema, deterministic for (seed, operation, status, media
 parameters), kept in a bounded cache so each entity is generated once.
 
 Serialized by kind: JSON (and every +json type) as the value, XML following the schema's `xml`
-hints, text as the string, binary as bytes.
+hints, text as the string, binary as bytes: a string example as it is written, else a small valid
+file of the type sent (binary.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import quote
 import jsonschema_rs
 import orjson
 
+from .binary import is_file, placeholder
 from .cache import BoundedCache
 from .generator import NO_VALUE, generate, is_valid
 from .generator.walker import Walk
@@ -77,16 +79,19 @@ class Mocker:
         *,
         example: str | None = None,
         dynamic: bool | None = None,
+        content_type: str | None = None,
     ) -> Body:
         """The body for `media_type` (one of response.media; None: no body). `example` names an
-        example; `dynamic=True` generates even where examples exist, False prefers examples."""
+        example; `dynamic=True` generates even where examples exist, False prefers examples.
+        `content_type` is the concrete type sent for a documented wildcard (`image/*`)."""
         media = response.media.get(media_type or "")
         if media is None:
             return Body(None)
         params = tuple(sorted(path_params.items())) if path_params else ()
-        key = (id(operation), status, media.media_type, params, example, dynamic)  # operations live as long as us
+        sent = content_type or media.media_type
+        key = (id(operation), status, media.media_type, sent, params, example, dynamic)  # operations outlive us
         return self._bodies.get(
-            key, lambda: self._make(operation, status, response, media, params, example, dynamic)
+            key, lambda: self._make(operation, status, response, media, params, example, dynamic, sent)
         ).body()
 
     def named_example(self, response: ResponseSpec, media: ResponseMedia, name: str) -> tuple[Any, str | None]:
@@ -126,11 +131,15 @@ class Mocker:
         params: tuple[tuple[str, str], ...],
         example: str | None,
         dynamic: bool | None,
+        content_type: str,
     ) -> _Kept:
         generated = False
         value = self.named_example(response, media, example)[0] if example is not None else NO_VALUE
         if value is NO_VALUE and media.examples and dynamic is not True:
             value = next(iter(media.examples.values()))
+        elif value is NO_VALUE and is_file(content_type, media.kind, media.schema):
+            seed = f"{self.seed}\x00{operation.label} {status} {content_type} {params}"
+            return _Kept(content_type, placeholder(content_type, media.schema, seed), False, True)
         elif value is NO_VALUE:
             value, generated = self.generate(operation, status, media, params), True
         content_type = media.media_type

@@ -172,8 +172,17 @@ def render(
     media_type = negotiate(tuple(response.media), accept)
     if media_type is None:
         return not_acceptable(exchange, response, accept or ""), None
-    body = mocker.body(operation, status, response, media_type, exchange.path_params, example=example, dynamic=dynamic)
     content_type = concrete(media_type, accept)
+    body = mocker.body(
+        operation,
+        status,
+        response,
+        media_type,
+        exchange.path_params,
+        example=example,
+        dynamic=dynamic,
+        content_type=content_type,
+    )
     if body.payload is not None:
         text = content_type.startswith("text/") or content_type.endswith(("xml", "+json"))
         headers["Content-Type"] = content_type + ("; charset=utf-8" if text else "")
