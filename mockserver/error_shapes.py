@@ -264,6 +264,22 @@ def _merged(schema: Any, resolve: Callable[[Any], Any]) -> tuple[dict[str, Any],
     return properties, required
 
 
+def documented_code(shape: ErrorShape | None) -> str | None:
+    """The error code the spec's own example for this status gives (`NOT_FOUND`, `AppIntegrationNotFound`):
+    its top-level code field, else the first item's of its errors list; None without an example or
+    such a field. Lets the mock's answer for a documented case use the spec's word for it."""
+    if shape is None or not shape.from_example or not isinstance(shape.base, dict):
+        return None
+    for name, value in shape.base.items():
+        if _role(name, shape) == "code" and isinstance(value, str):
+            return value
+        if _role(name, shape) == "list" and isinstance(value, list) and value and isinstance(value[0], dict):
+            found = next((v for k, v in value[0].items() if _key(k) in _CODE and isinstance(v, str)), None)
+            if found is not None:
+                return found
+    return None
+
+
 def render(shape: ErrorShape | None, filled: Filled) -> tuple[Any, str]:
     """The body and its media type for one error reply: a value for JSON kinds, bytes for XML and text."""
     if shape is None:

@@ -141,15 +141,9 @@ def keep(exchange: Exchange, state: StateSpec, item: dict[str, Any]) -> Reply | 
 
 
 def not_found(exchange: Exchange, item_id: str) -> Reply:
-    """The spec's own 404 (code and message), with this request's id and correlation id."""
-    operation = exchange.operation
-    assert operation is not None
-    documented = operation.responses.get(404)
-    example = documented.example if documented else None
-    errors = example.get("errors") if isinstance(example, dict) else None
-    code = errors[0].get("code") if isinstance(errors, list) and errors and isinstance(errors[0], dict) else None
-    problem = Problem(f"No item with id {item_id!r} exists here.", field="id", code=code or "NotFound")
-    return error_reply(exchange, 404, [problem])
+    """The spec's own 404 (its example's code and its message), with this request's id and correlation id."""
+    problem = Problem(f"No item with id {item_id!r} exists here.", field="id")
+    return error_reply(exchange, 404, [problem], documented_code=True)
 
 
 def render(
