@@ -182,11 +182,11 @@ def _include(
     found: Bundle,
     pending: list[tuple[YamlDocument, JsonPath]],
 ) -> str | None:
-    """The key of the file `ref` names, loaded once ("" for the root file itself); None, with an error
-    recorded, when it cannot be used."""
+    """The key of the file `ref` names, loaded once ("" for the root file itself); None when it cannot
+    be used: with an error recorded, or for a URL, which the mock does not fetch, left as it is (the
+    spec's loader warns about it and serves without it)."""
     file_part, _, fragment = ref.partition("#")
     if "://" in file_part or file_part.startswith("//"):
-        found.errors.append(root.problem(where, f"remote references are not supported, only files: {ref!r}"))
         return None
     if fragment and not fragment.startswith("/"):
         found.errors.append(root.problem(where, f"only JSON pointer fragments (#/...) are supported: {ref!r}"))

@@ -723,8 +723,8 @@ def _load_spec(path: Path, remember_valid: bool) -> Spec:
     included = bundle(document)
     if included.errors:
         raise ConfigError(included.errors)
-    warnings = [*included.warnings, *_drop_dangling_extension_refs(document)]
-    structural = list(_dangling_refs(document)) or list(_structural_problems(document, remember_valid, warnings))
+    warnings = [*included.warnings, *_drop_dangling_extension_refs(document), *_drop_dangling_refs(document)]
+    structural = list(_structural_problems(document, remember_valid, warnings))
     if structural:
         raise ConfigError(structural)
     if version.startswith("3.0"):
@@ -806,17 +806,65 @@ def _target(document: Any, ref: str) -> Any:
     return target
 
 
-def _dangling_refs(document: YamlDocument) -> Iterator[ConfigProblem]:
-    """Every `$ref` must resolve now: a dangling one would otherwise fail at request time. (Files a
-    split spec refers to are brought in by bundle() before this.)"""
+def _drop_dangling_refs(document: YamlDocument) -> list[ConfigProblem]:
+    """Every `$ref` must resolve, else it would fail at request time. One that does not (it points to
+    nothing, or to a URL the mock does not fetch) is a warning naming its line (an error for
+    `serve --strict` and `check`), and the operation concerned keeps serving without it: a schema
+    becomes unconstrained (its siblings kept), a response one without content, any other object
+    (a parameter, a request body, an example, a header) is left out. (Files a split spec refers to
+    are brought in by bundle() before this.)"""
+    dangling = []
     for path, node in _refs(document.data, ()):
         ref = node["$ref"]
         if not ref.startswith("#"):
-            yield document.problem(
-                (*path, "$ref"), f"only local and relative-file references are supported, not {ref!r}"
-            )
+            dangling.append((path, node, f"only local and relative-file references are supported, not {ref!r}"))
         elif _target(document.data, ref) is None:
-            yield document.problem((*path, "$ref"), f"{as_written(ref)} points to nothing")
+            dangling.append((path, node, f"{as_written(ref)} points to nothing"))
+        elif _cycles_back(document.data, node):  # A -> B -> A: nothing to resolve to
+            dangling.append((path, node, f"{as_written(ref)} leads back here through references alone"))
+            del node["$ref"]  # broken here, so the other references of the cycle resolve
+    if not dangling:
+        return []
+    schemas = {where for where, _ in schema_locations(document.data)}
+    found = []
+    for path, node, reason in reversed(dangling):  # list items from the last, so indexes stay right
+        if path in schemas:
+            consequence = "the schema is served as unconstrained"
+            node.pop("$ref", None)
+        elif len(path) >= 2 and path[-2] == "responses":
+            consequence = "the response is served without content"
+            node.clear()
+            node["description"] = "A response whose reference cannot be resolved."
+        else:
+            consequence = f"the {_kind_of(path)} is left out"
+            parent = _value_at(document.data, path[:-1])
+            del parent[path[-1]]
+        found.append(document.problem((*path, "$ref"), f"{reason}; {consequence}"))
+    return found[::-1]
+
+
+def _cycles_back(document: Any, node: dict[str, Any]) -> bool:
+    """Whether following `node`'s reference, and the references it leads to, comes back to it."""
+    seen = {id(node)}
+    current = _target(document, node["$ref"])
+    while isinstance(current, dict) and isinstance(current.get("$ref"), str) and current["$ref"].startswith("#"):
+        if current is node:
+            return True
+        if id(current) in seen:
+            return False  # a cycle further on, found from one of its own references
+        seen.add(id(current))
+        current = _target(document, current["$ref"])
+    return current is node
+
+
+def _kind_of(path: JsonPath) -> str:
+    """What the object at `path` is, in the spec's words, as far as its place says."""
+    names = {"parameters": "parameter", "requestBody": "request body", "examples": "example", "headers": "header"}
+    names |= {"links": "link", "callbacks": "callback", "paths": "path item", "content": "media type"}
+    for part in path[-1:-3:-1]:
+        if isinstance(part, str) and part in names:
+            return names[part]
+    return "object"
 
 
 def _located(data: Any, path: JsonPath, instance: Any) -> JsonPath:
