@@ -814,8 +814,16 @@ def _drop_dangling_refs(document: YamlDocument) -> list[ConfigProblem]:
     (a parameter, a request body, an example, a header) is left out. (Files a split spec refers to
     are brought in by bundle() before this.)"""
     dangling = []
+    anchors: dict[str, JsonPath] | None = None
     for path, node in _refs(document.data, ()):
         ref = node["$ref"]
+        if ref.startswith("#") and not ref.startswith("#/") and len(ref) > 1:  # 3.1: `#name` names an $anchor
+            anchors = _anchors(document.data) if anchors is None else anchors
+            if ref[1:] in anchors:
+                ref = node["$ref"] = "#" + pointer_of(anchors[ref[1:]])  # the JSON pointer every reader follows
+            else:
+                dangling.append((path, node, f"{ref} names no $anchor"))
+                continue
         if not ref.startswith("#"):
             dangling.append((path, node, f"only local and relative-file references are supported, not {ref!r}"))
         elif _target(document.data, ref) is None:
@@ -841,6 +849,15 @@ def _drop_dangling_refs(document: YamlDocument) -> list[ConfigProblem]:
             del parent[path[-1]]
         found.append(document.problem((*path, "$ref"), f"{reason}; {consequence}"))
     return found[::-1]
+
+
+def _anchors(document: Any) -> dict[str, JsonPath]:
+    """Where each schema `$anchor` (OpenAPI 3.1) is."""
+    return {
+        schema["$anchor"]: where
+        for where, schema in schema_locations(document)
+        if isinstance(schema.get("$anchor"), str)
+    }
 
 
 def _cycles_back(document: Any, node: dict[str, Any]) -> bool:

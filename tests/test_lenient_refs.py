@@ -130,3 +130,44 @@ def test_serve_warns_and_every_operation_keeps_serving(tmp_path: Path, live_serv
     logged = server.stop()
     for warning in WARNINGS:
         assert f"warning: {warning}" in logged
+
+
+ANCHORS = """openapi: 3.1.0
+info: {title: References by $anchor, version: "1"}
+paths:
+  /nodes:
+    get:
+      responses:
+        "200":
+          description: A node, referred to by its anchor.
+          content:
+            application/json:
+              schema: {$ref: '#node'}
+  /others:
+    get:
+      responses:
+        "200":
+          description: An anchor nobody declares.
+          content:
+            application/json:
+              schema: {type: object, required: [id], properties: {id: {type: integer}, x: {$ref: '#nowhere'}}}
+components:
+  schemas:
+    Node: {$anchor: node, type: object, required: [n], properties: {n: {type: integer, minimum: 5, maximum: 5}}}
+"""
+
+
+def test_a_reference_to_an_anchor_is_followed_and_one_to_no_anchor_is_a_warning(tmp_path: Path) -> None:
+    from mockserver import create_app
+
+    spec = tmp_path / "anchors.yaml"
+    spec.write_text(ANCHORS)
+    assert [str(w) for w in load_spec(spec).warnings] == [
+        f"{spec}:19: paths./others.get.responses.200.content.application/json.schema.properties.x.$ref: "
+        "#nowhere names no $anchor; the schema is served as unconstrained"
+    ]
+    (tmp_path / "scenarios").mkdir()
+    client = create_app(spec, tmp_path / "scenarios").test_client()
+    assert client.get("/nodes").get_json() == {"n": 5}
+    other = client.get("/others")
+    assert other.status_code == 200 and isinstance(other.get_json()["id"], int)
