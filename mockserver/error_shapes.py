@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .spec import Operation, Spec
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_XML = {"xml": {"name": "problem", "namespace": "urn:ietf:rfc:7807"}}  # how RFC 9457 writes it as XML
 NO_BODY = object()  # a documented response without content: nothing to fill
 FREE_ITEM = ("code", "message", "field")  # an item where the spec leaves the items' shape open
 
@@ -289,6 +290,8 @@ def render(shape: ErrorShape | None, filled: Filled) -> tuple[Any, str]:
     if shape.kind == "text":  # the problem's words, where the schema admits them; else its own text
         text = filled.details if shape.valid(filled.details) else shape.base
         return str(text if text is not None else "").encode(), shape.media_type
+    if shape.check is None and shape.kind == "xml":  # anything goes: RFC 9457's XML form (its appendix B)
+        return xml_body(problem_json(filled), PROBLEM_XML, {}), shape.media_type
     if shape.check is None:  # a JSON type without a schema: anything goes, so say it in RFC 9457 terms
         return problem_json(filled), shape.media_type
     body = copy.deepcopy(shape.base)

@@ -261,3 +261,29 @@ def test_the_problem_json_error_validates_too(server: LiveServer) -> None:
     response = call(server, "POST", "/books", {"Content-Type": "application/json"}, data=b"{}")
     body = conforms(response, "/books", "POST")
     assert body["status"] == 400 and json.loads(response.content)["title"] == "Bad Request"
+
+
+XML_WITHOUT_SCHEMA = """openapi: 3.0.3
+info: {title: An XML error without a schema, version: "1"}
+paths:
+  /things/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        "200": {description: A thing., content: {application/json: {schema: {type: object}}}}
+        "400": {description: Refused., content: {application/xml: {}}}
+"""
+
+
+def test_an_xml_error_without_a_schema_is_rfc_9457_s_xml_form(tmp_path: Path) -> None:
+    from mockserver import create_app
+
+    spec = tmp_path / "xml.yaml"
+    spec.write_text(XML_WITHOUT_SCHEMA)
+    (tmp_path / "scenarios").mkdir()
+    response = create_app(spec, tmp_path / "scenarios").test_client().get("/things/x")
+    assert response.status_code == 400 and response.mimetype == "application/xml"
+    problem = ET.fromstring(response.data)
+    assert problem.tag == "{urn:ietf:rfc:7807}problem"
+    assert problem.findtext("{urn:ietf:rfc:7807}detail") == "id must be an integer."
+    assert problem.findtext("{urn:ietf:rfc:7807}status") == "400"
