@@ -66,6 +66,22 @@ def in_extension(path: JsonPath) -> bool:
     )
 
 
+_DATA = frozenset({"example", "default", "const", "enum"})
+
+
+def in_literal(path: JsonPath) -> bool:
+    """Whether `path` lies inside a value the spec gives as data (an example, a default, an enum),
+    where a `$ref` key is just a key. A property or response named `default` is not one."""
+    for index, part in enumerate(path):
+        named = index > 0 and path[index - 1] in _NAMED
+        if part in _DATA and not named:
+            return True
+        in_examples = index >= 2 and path[index - 2] == "examples" and (index < 3 or path[index - 3] not in _NAMED)
+        if part == "value" and in_examples and not named:
+            return True
+    return False
+
+
 @dataclass
 class Bundle:
     """What bundling found: errors (a file that cannot be read) and warnings (references not followed)."""

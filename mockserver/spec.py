@@ -25,7 +25,7 @@ import orjson
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .bundle import as_written, bundle, in_extension
+from .bundle import as_written, bundle, in_extension, in_literal
 from .diagnostics import drop_bad_defaults, schema_locations
 from .errors import ConfigError, ConfigProblem, JsonPath, unexpected_problem
 from .jsondoc import dumps
@@ -817,6 +817,8 @@ def _drop_dangling_refs(document: YamlDocument) -> list[ConfigProblem]:
     anchors: dict[str, JsonPath] | None = None
     for path, node in _refs(document.data, ()):
         ref = node["$ref"]
+        if in_extension(path) or in_literal(path):  # never followed: extensions, and data such as examples
+            continue
         if ref.startswith("#") and not ref.startswith("#/") and len(ref) > 1:  # 3.1: `#name` names an $anchor
             anchors = _anchors(document.data) if anchors is None else anchors
             if ref[1:] in anchors:
