@@ -45,6 +45,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         "description: One request a minute per client.\nrate_limit: {limit: 1, window: 60, key: client}\n"
     )
     (scenarios / "stateful.yaml").write_text("description: Remembers what was created.\nstateful: true\n")
+    (scenarios / "restricted.yaml").write_text(
+        "description: Only key k, and only brand acme.example.\nauth: {keys: [k], brands: [acme.example]}\n"
+    )
     live = start_server("--spec", str(SPEC), "--scenarios", str(scenarios), "--no-reload", "--quiet")
     yield live
     live.stop()
@@ -92,10 +95,13 @@ def conforms(response: requests.Response, template: str | None, method: str) -> 
 
 # -- the mock's own errors in the spec's XML and text shapes ----------------------------------------
 
+PJ = "application/problem+json"
 ERRORS = [
     # method, path, template, headers, body, status, media type
     ("GET", "/books/0", "/books/{bookId}", {}, None, 400, "application/xml"),
     ("GET", "/books/1", "/books/{bookId}", {"X-Api-Key": ""}, None, 401, "application/xml"),
+    ("GET", "/books/1", "/books/{bookId}", {"X-Mock-Scenario": "restricted", "X-Api-Key": "x"}, None, 401, None),
+    ("GET", "/books/1", "/books/{bookId}", {"X-Mock-Scenario": "restricted", "Brand-URL": "b"}, None, 403, None),
     ("GET", "/books/1", "/books/{bookId}", {"Accept": "image/png"}, None, 406, "application/xml"),
     ("POST", "/books", "/books", {"Content-Type": "text/csv"}, b"a,b", 415, "application/xml"),
     ("POST", "/books", "/books", {"Content-Type": "application/json"}, b"x" * 2_000_000, 413, "application/xml"),
@@ -103,7 +109,7 @@ ERRORS = [
     ("DELETE", "/books", None, {}, None, 405, "text/plain"),  # no operation: the first `default` documenting it
     ("POST", "/books", "/books", {}, None, 400, "application/problem+json"),  # JSON first without Accept
     ("POST", "/books", "/books", {"Accept": "application/xml"}, None, 400, "application/xml"),
-    ("POST", "/books", "/books", {"Accept": "application/problem+json, application/xml;q=0.5"}, None, 400, None),
+    ("POST", "/books", "/books", {"Accept": "application/problem+json, application/xml;q=0.5"}, None, 400, PJ),
     ("POST", "/books", "/books", {"Accept": "text/html"}, None, 400, "application/problem+json"),  # none: JSON
 ]
 
@@ -122,7 +128,7 @@ def test_every_mock_error_is_in_the_documented_media_type_and_shape(
     sent = {"Content-Type": "application/json", **headers} if method == "POST" and body is None else headers
     response = call(server, method, path, sent, data=b"{}" if method == "POST" and body is None else body)
     assert response.status_code == status, response.content[:300]
-    assert response.headers["Content-Type"].split(";")[0] == (media_type or "application/problem+json")
+    assert response.headers["Content-Type"].split(";")[0] == (media_type or "application/xml")
     conforms(response, template, method)
 
 
