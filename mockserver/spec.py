@@ -826,11 +826,12 @@ def _drop_dangling_refs(document: YamlDocument) -> list[ConfigProblem]:
             else:
                 dangling.append((path, node, f"{ref} names no $anchor"))
                 continue
+        target = _target(document.data, ref)
         if not ref.startswith("#"):
             dangling.append((path, node, f"only local and relative-file references are supported, not {ref!r}"))
-        elif _target(document.data, ref) is None:
+        elif target is None:
             dangling.append((path, node, f"{as_written(ref)} points to nothing"))
-        elif _cycles_back(document.data, node):  # A -> B -> A: nothing to resolve to
+        elif isinstance(target, dict) and "$ref" in target and _cycles_back(document.data, node):  # A -> B -> A
             dangling.append((path, node, f"{as_written(ref)} leads back here through references alone"))
             del node["$ref"]  # broken here, so the other references of the cycle resolve
     if not dangling:
