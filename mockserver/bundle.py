@@ -66,6 +66,22 @@ def in_extension(path: JsonPath) -> bool:
     )
 
 
+_DATA = frozenset({"example", "default", "const", "enum"})
+
+
+def in_literal(path: JsonPath) -> bool:
+    """Whether `path` lies inside a value the spec gives as data (an example, a default, an enum),
+    where a `$ref` key is just a key. A property or response named `default` is not one."""
+    for index, part in enumerate(path):
+        named = index > 0 and path[index - 1] in _NAMED
+        if part in _DATA and not named:
+            return True
+        in_examples = index >= 2 and path[index - 2] == "examples" and (index < 3 or path[index - 3] not in _NAMED)
+        if part == "value" and in_examples and not named:
+            return True
+    return False
+
+
 @dataclass
 class Bundle:
     """What bundling found: errors (a file that cannot be read) and warnings (references not followed)."""
@@ -182,11 +198,11 @@ def _include(
     found: Bundle,
     pending: list[tuple[YamlDocument, JsonPath]],
 ) -> str | None:
-    """The key of the file `ref` names, loaded once ("" for the root file itself); None, with an error
-    recorded, when it cannot be used."""
+    """The key of the file `ref` names, loaded once ("" for the root file itself); None when it cannot
+    be used: with an error recorded, or for a URL, which the mock does not fetch, left as it is (the
+    spec's loader warns about it and serves without it)."""
     file_part, _, fragment = ref.partition("#")
     if "://" in file_part or file_part.startswith("//"):
-        found.errors.append(root.problem(where, f"remote references are not supported, only files: {ref!r}"))
         return None
     if fragment and not fragment.startswith("/"):
         found.errors.append(root.problem(where, f"only JSON pointer fragments (#/...) are supported: {ref!r}"))

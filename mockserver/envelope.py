@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from .error_shapes import Filled, Problem, render, shape_for
+from .error_shapes import documented_code as example_code
 from .exchange import Exchange, Reply
 from .spec import JSON_MEDIA_TYPE
 
@@ -31,6 +33,7 @@ ERROR_CODES = {
     403: "Forbidden",
     404: "NotFound",
     405: "MethodNotAllowed",
+    406: "NotAcceptable",
     409: "Conflict",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
@@ -69,20 +72,30 @@ def error_reply(
     problems: list[Problem],
     headers: dict[str, str] | None = None,
     message: str | None = None,
+    *,
+    documented_code: bool = False,
 ) -> Reply:
     """The mock's own error, in the shape the spec documents for `status` (error_shapes.py), every
-    item naming the request's correlation id."""
+    item naming the request's correlation id. With `documented_code`, the code is the one the spec's
+    own example for the status gives (a problem's own code, then the standard one, otherwise)."""
+    accept = exchange.request.headers.get("Accept")
+    shape = shape_for(exchange.config.spec, exchange.operation, status, exchange.config.seed, accept)
+    code = example_code(shape) if documented_code else None
+    if code is not None:
+        problems = [p if p.code is not None else dataclasses.replace(p, code=code) for p in problems]
     filled = Filled(
         status=status,
         problems=problems,
         summary=message or envelope_message(exchange, status),
-        code=ERROR_CODES.get(status, "Error"),
+        code=code or ERROR_CODES.get(status, "Error"),
         correlation_id=exchange.correlation_id,
         path=exchange.request.path,
     )
-    shape = shape_for(exchange.config.spec, exchange.operation, status, exchange.config.seed)
     body, media_type = render(shape, filled)
     sent = {CORRELATION_HEADER: exchange.correlation_id, **(headers or {})}
+    if isinstance(body, bytes):  # XML or text, serialized by render()
+        sent["Content-Type"] = f"{media_type}; charset=utf-8"
+        return Reply(status, None, sent, payload=body)
     if media_type and media_type != JSON_MEDIA_TYPE:
         sent["Content-Type"] = media_type
     if body is None:

@@ -6,8 +6,12 @@ for a path or method the spec lacks, which has no operation: `components/respons
 example, or a value generated from the schema, is the base; the problem is written into the fields
 whose names say what they hold (`message`, `detail`, `title`, `status`, `code`, an `errors` or
 `invalid-params` list...), each kept only if the body still validates, so what is sent always
-does. An undocumented status is answered with RFC 9457 `application/problem+json`; a documented
-one without content, with no body. The Jframework envelope is one case of this, not a special one.
+does. Where the response documents several media types, the request's `Accept` chooses among them
+(none acceptable: the first JSON one, else the first; an error is never refused for its type). JSON
+kinds are sent as the value, XML ones serialized following the schema's `xml` hints, text ones as
+the message. An undocumented status (or a binary or form type) is answered with RFC 9457
+`application/problem+json`; a documented one without content, with no body. The Jframework envelope
+is one case of this, not a special one.
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .mocker.generator import generate
+from .mocker.negotiator import negotiate
+from .mocker.xml import xml_body
 from .validation import SchemaCheck
+from .validator.bodies import kind_of
 
 if TYPE_CHECKING:
     from .spec import Operation, Spec
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_XML = {"xml": {"name": "problem", "namespace": "urn:ietf:rfc:7807"}}  # how RFC 9457 writes it as XML
 NO_BODY = object()  # a documented response without content: nothing to fill
 FREE_ITEM = ("code", "message", "field")  # an item where the spec leaves the items' shape open
 
@@ -41,6 +49,9 @@ class ErrorShape:
     item_properties: Mapping[str, Mapping[str, Any]]  # of the errors list's items, if there is one
     item_required: frozenset[str]
     from_example: bool
+    kind: str = "json"  # json, xml or text: how the filled value is sent
+    schema: Any = None  # the media type's schema in the response view (XML serialization)
+    root: Mapping[str, Any] | None = None  # what its `$ref`s resolve against
 
     def valid(self, body: Any) -> bool:
         return self.check is None or not self.check.violations(body)
@@ -94,15 +105,42 @@ class Filled:
         return " ".join(p.message for p in self.problems) or self.summary
 
 
-def shape_for(spec: Spec, operation: Operation | None, status: int, seed: int | str = 0) -> ErrorShape | None:
-    """The shape of `status` for `operation` (None: a path or method the spec lacks); None when the
-    spec documents no response for it. Computed once per (operation, status) and kept."""
+def shape_for(
+    spec: Spec, operation: Operation | None, status: int, seed: int | str = 0, accept: str | None = None
+) -> ErrorShape | None:
+    """The shape of `status` for `operation` (None: a path or method the spec lacks) in the media type
+    `accept` chooses; None when the spec documents no response for it. Computed once per
+    (operation, status, media type) and kept."""
     key = (operation.label if operation else "", status, seed)
-    if key not in spec.error_shapes:
-        location = _documented(spec, operation, status)
-        spec.error_shapes[key] = None if location is None else _compile(spec, location, status, seed)
-    shape: ErrorShape | None = spec.error_shapes[key]
+    documented: _Documented | None = spec.error_shapes.get(key)
+    if documented is None:
+        documented = spec.error_shapes.setdefault(key, _Documented(spec, _documented(spec, operation, status)))
+    if documented.location is None:
+        return None
+    media_type = (
+        (negotiate(documented.media, accept) or negotiate(documented.media, None) or "") if documented.media else ""
+    )
+    shape = documented.shapes.get(media_type)
+    if shape is None:
+        shape = documented.shapes.setdefault(
+            media_type, _compile(spec, documented.location, status, seed, documented.written.get(media_type, ""))
+        )
     return shape
+
+
+class _Documented:
+    """Where the response for one (operation, status) is, its media types, and their shapes so far."""
+
+    def __init__(self, spec: Spec, location: tuple[Any, ...] | None) -> None:
+        self.location = location
+        self.written: dict[str, str] = {}  # the media type in lower case, without parameters -> as written
+        if location is not None:
+            response = spec.resolve(location)[0]
+            content = response.get("content") if isinstance(response, dict) else None
+            for written in content or {}:
+                self.written.setdefault(written.split(";", 1)[0].strip().lower(), written)
+        self.media = tuple(self.written)
+        self.shapes: dict[str, ErrorShape] = {}
 
 
 def _documented(spec: Spec, operation: Operation | None, status: int) -> tuple[Any, ...] | None:
@@ -129,23 +167,23 @@ def _documented(spec: Spec, operation: Operation | None, status: int) -> tuple[A
     return chosen.location if chosen is not None else None
 
 
-def _compile(spec: Spec, location: tuple[Any, ...], status: int, seed: int | str) -> ErrorShape:
-    from .spec import is_json, pointer_of
+def _compile(spec: Spec, location: tuple[Any, ...], status: int, seed: int | str, written: str) -> ErrorShape:
+    """The shape of the response at `location` in the media type `written` (as the spec writes it;
+    "": the response has no content)."""
+    from .spec import pointer_of
 
-    response, where = spec.resolve(location)
-    content = response.get("content") if isinstance(response, dict) else None
-    if not content:
+    if not written:
         return ErrorShape("", NO_BODY, None, {}, frozenset(), {}, frozenset(), False)
-    media_type = next((m for m in content if is_json(m)), None)
-    if media_type is None:  # text/plain, XML...: the problem's words as text where the spec allows text
-        text = next((m for m in content if m.lower().startswith("text/")), None)
-        if text is not None:
-            return ErrorShape(text, "", None, {}, frozenset(), {}, frozenset(), False)
+    media_type = written.split(";", 1)[0].strip().lower()
+    kind = kind_of(media_type)
+    if kind not in ("json", "xml", "text") or "*" in media_type:  # binary, forms: RFC 9457 says it best
         return ErrorShape(PROBLEM_JSON, None, None, {}, frozenset(), {}, frozenset(), False)
-    media_path = (*where, "content", media_type)
+    media_path = (*spec.resolve(location)[1], "content", written)
     media, media_where = spec.resolve(media_path)
     if not isinstance(media, dict) or "schema" not in media:
-        return ErrorShape(media_type, None, None, {}, frozenset(), {}, frozenset(), False)
+        if kind == "json":  # a JSON type without a schema: anything goes, so say it in RFC 9457 terms
+            return ErrorShape(media_type, None, None, {}, frozenset(), {}, frozenset(), False)
+        return ErrorShape(media_type, "", None, {}, frozenset(), {}, frozenset(), False, kind)
     check = spec.validator((*media_where, "schema"))
     schema = spec.resolve((*media_where, "schema"))[0]
     base, from_example = _example(spec, media, media_where, check)
@@ -158,6 +196,9 @@ def _compile(spec: Spec, location: tuple[Any, ...], status: int, seed: int | str
             root=spec.views["response"],
             check=lambda value: not check.violations(value),
         )
+    response_view = spec.views["response"]
+    if kind == "text":
+        return ErrorShape(media_type, base, check, {}, frozenset(), {}, frozenset(), from_example, kind)
     resolve: Callable[[Any], Any] = lambda node: _deref(spec, node)  # noqa: E731
     properties, required = _merged(schema, resolve)
     items: tuple[dict[str, Any], set[str]] = ({}, set())
@@ -169,7 +210,17 @@ def _compile(spec: Spec, location: tuple[Any, ...], status: int, seed: int | str
                 items = ({key: {} for key in FREE_ITEM}, set())  # anything goes: the mock's own item
             break
     return ErrorShape(
-        media_type, base, check, properties, frozenset(required), items[0], frozenset(items[1]), from_example
+        media_type,
+        base,
+        check,
+        properties,
+        frozenset(required),
+        items[0],
+        frozenset(items[1]),
+        from_example,
+        kind,
+        spec.response_schema((*media_where, "schema")) if kind == "xml" else None,
+        response_view,
     )
 
 
@@ -214,19 +265,40 @@ def _merged(schema: Any, resolve: Callable[[Any], Any]) -> tuple[dict[str, Any],
     return properties, required
 
 
+def documented_code(shape: ErrorShape | None) -> str | None:
+    """The error code the spec's own example for this status gives (`NOT_FOUND`, `AppIntegrationNotFound`):
+    its top-level code field, else the first item's of its errors list; None without an example or
+    such a field. Lets the mock's answer for a documented case use the spec's word for it."""
+    if shape is None or not shape.from_example or not isinstance(shape.base, dict):
+        return None
+    for name, value in shape.base.items():
+        if _role(name, shape) == "code" and isinstance(value, str):
+            return value
+        if _role(name, shape) == "list" and isinstance(value, list) and value and isinstance(value[0], dict):
+            found = next((v for k, v in value[0].items() if _key(k) in _CODE and isinstance(v, str)), None)
+            if found is not None:
+                return found
+    return None
+
+
 def render(shape: ErrorShape | None, filled: Filled) -> tuple[Any, str]:
-    """The body and its media type for one error reply."""
+    """The body and its media type for one error reply: a value for JSON kinds, bytes for XML and text."""
     if shape is None:
         return problem_json(filled), PROBLEM_JSON
     if shape.base is NO_BODY:
         return None, ""
-    if isinstance(shape.base, str) and shape.check is None:
-        return filled.details, shape.media_type
+    if shape.kind == "text":  # the problem's words, where the schema admits them; else its own text
+        text = filled.details if shape.valid(filled.details) else shape.base
+        return str(text if text is not None else "").encode(), shape.media_type
+    if shape.check is None and shape.kind == "xml":  # anything goes: RFC 9457's XML form (its appendix B)
+        return xml_body(problem_json(filled), PROBLEM_XML, {}), shape.media_type
     if shape.check is None:  # a JSON type without a schema: anything goes, so say it in RFC 9457 terms
         return problem_json(filled), shape.media_type
     body = copy.deepcopy(shape.base)
     if isinstance(body, dict):
         _fill(shape, body, filled)
+    if shape.kind == "xml":
+        return xml_body(body, shape.schema or {}, shape.root or {}), shape.media_type
     return body, shape.media_type
 
 

@@ -25,7 +25,7 @@ import orjson
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .bundle import as_written, bundle, in_extension
+from .bundle import as_written, bundle, in_extension, in_literal
 from .diagnostics import drop_bad_defaults, schema_locations
 from .errors import ConfigError, ConfigProblem, JsonPath, unexpected_problem
 from .jsondoc import dumps
@@ -494,7 +494,7 @@ class Spec:
                 media_type=media_type.split(";", 1)[0].strip().lower(),
                 kind=kind,
                 location=media_where,
-                schema=self._response_schema((*media_where, "schema")) if has_schema else None,
+                schema=self.response_schema((*media_where, "schema")) if has_schema else None,
                 examples=self._media_examples(node if isinstance(node, dict) else {}, media_where),
                 validator=self.validator((*media_where, "schema")) if has_schema and kind == "json" else None,
             )
@@ -508,7 +508,7 @@ class Spec:
                 required=bool(header.get("required")),
                 validator=self.validator((*header_where, "schema")) if has_schema else None,
                 example=None if example is None else str(example),
-                schema=self._response_schema((*header_where, "schema")) if has_schema else None,
+                schema=self.response_schema((*header_where, "schema")) if has_schema else None,
             )
         return ResponseSpec(
             status=int(status) if status.isdigit() else 0,
@@ -522,15 +522,18 @@ class Spec:
         )
 
     def _media_examples(self, media: Mapping[str, Any], where: JsonPath) -> dict[str, Any]:
-        """A media type's examples by name (`example` alone is named "example")."""
+        """A media type's examples by name (`example` alone is named "example"). One given only by
+        `externalValue` is not fetched (a mock makes no outside requests): it counts as absent."""
         examples = {
-            name: self.resolve((*where, "examples", name))[0].get("value") for name in media.get("examples") or {}
+            name: found["value"]
+            for name in media.get("examples") or {}
+            if isinstance(found := self.resolve((*where, "examples", name))[0], dict) and "value" in found
         }
         if not examples and "example" in media:
             examples = {"example": media["example"]}
         return examples
 
-    def _response_schema(self, path: JsonPath) -> Any:
+    def response_schema(self, path: JsonPath) -> Any:
         """The schema at `path` as responses see it (views["response"]), its top-level `$ref` kept."""
         node: Any = self.views["response"]
         for part in path:
@@ -720,8 +723,8 @@ def _load_spec(path: Path, remember_valid: bool) -> Spec:
     included = bundle(document)
     if included.errors:
         raise ConfigError(included.errors)
-    warnings = [*included.warnings, *_drop_dangling_extension_refs(document)]
-    structural = list(_dangling_refs(document)) or list(_structural_problems(document, remember_valid, warnings))
+    warnings = [*included.warnings, *_drop_dangling_extension_refs(document), *_drop_dangling_refs(document)]
+    structural = list(_structural_problems(document, remember_valid, warnings))
     if structural:
         raise ConfigError(structural)
     if version.startswith("3.0"):
@@ -803,17 +806,85 @@ def _target(document: Any, ref: str) -> Any:
     return target
 
 
-def _dangling_refs(document: YamlDocument) -> Iterator[ConfigProblem]:
-    """Every `$ref` must resolve now: a dangling one would otherwise fail at request time. (Files a
-    split spec refers to are brought in by bundle() before this.)"""
+def _drop_dangling_refs(document: YamlDocument) -> list[ConfigProblem]:
+    """Every `$ref` must resolve, else it would fail at request time. One that does not (it points to
+    nothing, or to a URL the mock does not fetch) is a warning naming its line (an error for
+    `serve --strict` and `check`), and the operation concerned keeps serving without it: a schema
+    becomes unconstrained (its siblings kept), a response one without content, any other object
+    (a parameter, a request body, an example, a header) is left out. (Files a split spec refers to
+    are brought in by bundle() before this.)"""
+    dangling = []
+    anchors: dict[str, JsonPath] | None = None
     for path, node in _refs(document.data, ()):
         ref = node["$ref"]
+        if in_extension(path) or in_literal(path):  # never followed: extensions, and data such as examples
+            continue
+        if ref.startswith("#") and not ref.startswith("#/") and len(ref) > 1:  # 3.1: `#name` names an $anchor
+            anchors = _anchors(document.data) if anchors is None else anchors
+            if ref[1:] in anchors:
+                ref = node["$ref"] = "#" + pointer_of(anchors[ref[1:]])  # the JSON pointer every reader follows
+            else:
+                dangling.append((path, node, f"{ref} names no $anchor"))
+                continue
+        target = _target(document.data, ref)
         if not ref.startswith("#"):
-            yield document.problem(
-                (*path, "$ref"), f"only local and relative-file references are supported, not {ref!r}"
-            )
-        elif _target(document.data, ref) is None:
-            yield document.problem((*path, "$ref"), f"{as_written(ref)} points to nothing")
+            dangling.append((path, node, f"only local and relative-file references are supported, not {ref!r}"))
+        elif target is None:
+            dangling.append((path, node, f"{as_written(ref)} points to nothing"))
+        elif isinstance(target, dict) and "$ref" in target and _cycles_back(document.data, node):  # A -> B -> A
+            dangling.append((path, node, f"{as_written(ref)} leads back here through references alone"))
+            del node["$ref"]  # broken here, so the other references of the cycle resolve
+    if not dangling:
+        return []
+    schemas = {where for where, _ in schema_locations(document.data)}
+    found = []
+    for path, node, reason in reversed(dangling):  # list items from the last, so indexes stay right
+        if path in schemas:
+            consequence = "the schema is served as unconstrained"
+            node.pop("$ref", None)
+        elif len(path) >= 2 and path[-2] == "responses":
+            consequence = "the response is served without content"
+            node.clear()
+            node["description"] = "A response whose reference cannot be resolved."
+        else:
+            consequence = f"the {_kind_of(path)} is left out"
+            parent = _value_at(document.data, path[:-1])
+            del parent[path[-1]]
+        found.append(document.problem((*path, "$ref"), f"{reason}; {consequence}"))
+    return found[::-1]
+
+
+def _anchors(document: Any) -> dict[str, JsonPath]:
+    """Where each schema `$anchor` (OpenAPI 3.1) is."""
+    return {
+        schema["$anchor"]: where
+        for where, schema in schema_locations(document)
+        if isinstance(schema.get("$anchor"), str)
+    }
+
+
+def _cycles_back(document: Any, node: dict[str, Any]) -> bool:
+    """Whether following `node`'s reference, and the references it leads to, comes back to it."""
+    seen = {id(node)}
+    current = _target(document, node["$ref"])
+    while isinstance(current, dict) and isinstance(current.get("$ref"), str) and current["$ref"].startswith("#"):
+        if current is node:
+            return True
+        if id(current) in seen:
+            return False  # a cycle further on, found from one of its own references
+        seen.add(id(current))
+        current = _target(document, current["$ref"])
+    return current is node
+
+
+def _kind_of(path: JsonPath) -> str:
+    """What the object at `path` is, in the spec's words, as far as its place says."""
+    names = {"parameters": "parameter", "requestBody": "request body", "examples": "example", "headers": "header"}
+    names |= {"links": "link", "callbacks": "callback", "paths": "path item", "content": "media type"}
+    for part in path[-1:-3:-1]:
+        if isinstance(part, str) and part in names:
+            return names[part]
+    return "object"
 
 
 def _located(data: Any, path: JsonPath, instance: Any) -> JsonPath:

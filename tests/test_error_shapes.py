@@ -37,7 +37,12 @@ def documented(spec: Path, template: str | None, method: str, status: int) -> tu
     no operation (an unknown path or method), the first operation that documents it exactly, then
     any range or default."""
     document = yaml.safe_load(spec.read_text())
-    operations = [(path, verb, op) for path, item in document.get("paths", {}).items() for verb, op in item.items()]
+    operations = [
+        (path, verb, op)
+        for path, item in document.get("paths", {}).items()
+        for verb, op in item.items()
+        if isinstance(op, dict) and "responses" in op  # not the path item's own `parameters`
+    ]
     chosen = [op for path, verb, op in operations if (path, verb) == (template, method.lower())]
     candidates = (str(status), f"{status // 100}XX", "default")
     if not chosen:

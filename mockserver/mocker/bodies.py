@@ -3,7 +3,8 @@ one generated from its schema, deterministic for (seed, operation, status, media
 parameters), kept in a bounded cache so each entity is generated once.
 
 Serialized by kind: JSON (and every +json type) as the value, XML following the schema's `xml`
-hints, text as the string, binary as bytes.
+hints, text as the string, binary as bytes: a string example as it is written, else a small valid
+file of the type sent (binary.py).
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from urllib.parse import quote
 import jsonschema_rs
 import orjson
 
+from .binary import is_file, placeholder
 from .cache import BoundedCache
 from .generator import NO_VALUE, generate, is_valid
 from .generator.walker import Walk
-from .xml import to_xml
+from .xml import xml_body
 
 if TYPE_CHECKING:
     from ..errors import JsonPath
     from ..spec import Operation, ResponseMedia, ResponseSpec, Spec
+    from ..validation import SchemaCheck
 
 CACHE_SIZE = 4096
 TEXT_TYPES = {"xml": "application/xml", "text": "text/plain"}
@@ -64,6 +67,7 @@ class Mocker:
         self._headers: dict[JsonPath, dict[str, str]] = {}
         self._shapes: dict[tuple[JsonPath, tuple[str, ...]], ObjectShape | None] = {}
         self._strict: dict[JsonPath, Callable[[Any], bool]] = {}
+        self._checks: dict[JsonPath, SchemaCheck] = {}  # of non-JSON media types (named_example)
 
     def body(
         self,
@@ -75,31 +79,68 @@ class Mocker:
         *,
         example: str | None = None,
         dynamic: bool | None = None,
+        content_type: str | None = None,
     ) -> Body:
         """The body for `media_type` (one of response.media; None: no body). `example` names an
-        example; `dynamic=True` generates even where examples exist, False prefers examples."""
+        example; `dynamic=True` generates even where examples exist, False prefers examples.
+        `content_type` is the concrete type sent for a documented wildcard (`image/*`)."""
         media = response.media.get(media_type or "")
         if media is None:
             return Body(None)
         params = tuple(sorted(path_params.items())) if path_params else ()
-        key = (id(operation), status, media.media_type, params, example, dynamic)  # operations live as long as us
-        return self._bodies.get(key, lambda: self._make(operation, status, media, params, example, dynamic)).body()
+        sent = content_type or media.media_type
+        key = (id(operation), status, media.media_type, sent, params, example, dynamic)  # operations outlive us
+        return self._bodies.get(
+            key, lambda: self._make(operation, status, response, media, params, example, dynamic, sent)
+        ).body()
+
+    def named_example(self, response: ResponseSpec, media: ResponseMedia, name: str) -> tuple[Any, str | None]:
+        """The example `name` for `media`: its own, else the value another media type of the response
+        documents under that name, if `media`'s schema admits it (it is then serialized into `media`).
+        (NO_VALUE, why) when there is none that fits."""
+        if name in media.examples:
+            return media.examples[name], None
+        owners = [other for other in response.media.values() if name in other.examples]
+        if not owners:
+            return NO_VALUE, f"no media type of this response has an example named {name!r}"
+        value = owners[0].examples[name]
+        check = self.checker(media)
+        wrong = check.violations(value) if check is not None else []
+        if wrong:
+            return NO_VALUE, (
+                f"the example {name!r} is documented for {owners[0].media_type} only, and {media.media_type}'s "
+                f"schema does not admit it: {wrong[0].message.rstrip('.')}"
+            )
+        return value, None
+
+    def checker(self, media: ResponseMedia) -> SchemaCheck | None:
+        """A validator of `media`'s schema, whatever its kind; None without a schema (anything goes)."""
+        if media.validator is not None or media.schema is None:
+            return media.validator
+        found = self._checks.get(media.location)
+        if found is None:
+            found = self._checks.setdefault(media.location, self.spec.validator((*media.location, "schema")))
+        return found
 
     def _make(
         self,
         operation: Operation,
         status: int,
+        response: ResponseSpec,
         media: ResponseMedia,
         params: tuple[tuple[str, str], ...],
         example: str | None,
         dynamic: bool | None,
+        content_type: str,
     ) -> _Kept:
         generated = False
-        if example is not None and example in media.examples:
-            value = media.examples[example]
-        elif media.examples and dynamic is not True:
+        value = self.named_example(response, media, example)[0] if example is not None else NO_VALUE
+        if value is NO_VALUE and media.examples and dynamic is not True:
             value = next(iter(media.examples.values()))
-        else:
+        elif value is NO_VALUE and is_file(content_type, media.kind, media.schema):
+            seed = f"{self.seed}\x00{operation.label} {status} {content_type} {params}"
+            return _Kept(content_type, placeholder(content_type, media.schema, seed), False, True)
+        elif value is NO_VALUE:
             value, generated = self.generate(operation, status, media, params), True
         content_type = media.media_type
         if media.kind == "json":
@@ -131,8 +172,7 @@ class Mocker:
         if isinstance(value, str):
             return value.encode()
         if media.kind == "xml":
-            walk = Walk(self.root, "", "", depth_limit=0, direction="response", plausible_values=False)
-            return to_xml(value, media.schema or {}, walk.resolve)
+            return xml_body(value, media.schema or {}, self.root)
         if media.kind == "text" and not isinstance(value, dict | list):
             return str(value).encode()
         return orjson.dumps(value)

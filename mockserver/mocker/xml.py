@@ -11,6 +11,14 @@ from xml.sax.saxutils import escape, quoteattr
 Resolve = Callable[[Any], tuple[Any, str | None]]  # a schema with `$ref`s followed, and its component name
 
 
+def xml_body(value: Any, schema: Any, root: Mapping[str, Any]) -> bytes:
+    """`value` as an XML document, `schema` (the response view's) and its `$ref`s read in `root`."""
+    from .generator.walker import Walk
+
+    walk = Walk(root, "", "", depth_limit=0, direction="response", plausible_values=False)
+    return to_xml(value, schema, walk.resolve)
+
+
 def to_xml(value: Any, schema: Any, resolve: Resolve, root_name: str = "root") -> bytes:
     resolved, ref = resolve(schema)
     name = (ref or "").rsplit("/", 1)[-1] or root_name

@@ -147,15 +147,9 @@ def keep(exchange: Exchange, state: StateSpec, item: dict[str, Any]) -> Reply | 
 
 
 def not_found(exchange: Exchange, item_id: str) -> Reply:
-    """The spec's own 404 (code and message), with this request's id and correlation id."""
-    operation = exchange.operation
-    assert operation is not None
-    documented = operation.responses.get(404)
-    example = documented.example if documented else None
-    errors = example.get("errors") if isinstance(example, dict) else None
-    code = errors[0].get("code") if isinstance(errors, list) and errors and isinstance(errors[0], dict) else None
-    problem = Problem(f"No item with id {item_id!r} exists here.", field="id", code=code or "NotFound")
-    return error_reply(exchange, 404, [problem])
+    """The spec's own 404 (its example's code and its message), with this request's id and correlation id."""
+    problem = Problem(f"No item with id {item_id!r} exists here.", field="id")
+    return error_reply(exchange, 404, [problem], documented_code=True)
 
 
 def render(
@@ -178,8 +172,17 @@ def render(
     media_type = negotiate(tuple(response.media), accept)
     if media_type is None:
         return not_acceptable(exchange, response, accept or ""), None
-    body = mocker.body(operation, status, response, media_type, exchange.path_params, example=example, dynamic=dynamic)
     content_type = concrete(media_type, accept)
+    body = mocker.body(
+        operation,
+        status,
+        response,
+        media_type,
+        exchange.path_params,
+        example=example,
+        dynamic=dynamic,
+        content_type=content_type,
+    )
     if body.payload is not None:
         text = content_type.startswith("text/") or content_type.endswith(("xml", "+json"))
         headers["Content-Type"] = content_type + ("; charset=utf-8" if text else "")

@@ -16,6 +16,7 @@ import orjson
 from ..envelope import Problem, error_reply
 from ..errors import format_field
 from ..exchange import Exchange, Reply
+from ..mocker.negotiator import negotiate
 from ..rules import MISSING, Answer, Rule
 from ..scenarios import template_context
 from ..spec import ResponseSpec
@@ -207,7 +208,9 @@ def _fault(exchange: Exchange, answer: Answer) -> Reply:
 def _preferred(exchange: Exchange, code: str | None, example: str | None, dynamic: bool | None = None) -> Reply:
     """`Prefer: code=`, `example=`, `dynamic=` (Prism's conventions) for any documented status and media
     type: a status covered by `4XX` or `default` is answered from it; without an example, a body is
-    generated from the schema."""
+    generated from the schema. An example named under another media type than the one `Accept`
+    chooses is sent serialized into the chosen one if its schema admits the value, else refused
+    with 400 saying why (never silently replaced by a generated body)."""
     operation = exchange.operation
     assert operation is not None
     documented = ", ".join([*(str(s) for s in sorted(operation.responses)), *operation.ranges])
@@ -233,6 +236,11 @@ def _preferred(exchange: Exchange, code: str | None, example: str | None, dynami
             f"Prefer: example={example} is not an example of {operation.operation_id}"
             f"{' ' + str(code) if code else ''}; available: {known}.",
         )
+    if example is not None:  # the media type Accept chooses may not have it: another's value, if it fits
+        media = response.media.get(negotiate(tuple(response.media), exchange.request.headers.get("Accept")) or "")
+        why = exchange.config.mocker.named_example(response, media, example)[1] if media is not None else None
+        if media is not None and why is not None:
+            return _bad_prefer(exchange, f"Prefer: example={example} cannot be sent as {media.media_type}: {why}.")
     exchange.decided_by = "Prefer header"
     reply, _ = render(exchange, status, response, example=example, dynamic=dynamic)
     return reply
