@@ -82,6 +82,11 @@ def freeze(data: Any) -> bytes | None:
 
 def remember(path: Path, document: YamlDocument, frozen: bytes, spec: Spec) -> None:
     """Keep what loading `path` found. A cache that cannot be written only costs the next start-up."""
+    with contextlib.suppress(OSError, ValueError):  # an unwritable cache, a working folder gone
+        _write(path, document, frozen, spec)
+
+
+def _write(path: Path, document: YamlDocument, frozen: bytes, spec: Spec) -> None:
     entry, key = _entry(path)
     files = [(key_, str(d.path), d.digest) for key_, d in document.included.items()]
     verdicts = spec.verdicts
@@ -97,17 +102,16 @@ def remember(path: Path, document: YamlDocument, frozen: bytes, spec: Spec) -> N
             "request_examples": verdicts.request_examples,
         }
     )
-    with contextlib.suppress(OSError):
-        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".writing-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(hashlib.sha256(payload).digest() + payload)
-            os.replace(temporary, entry)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        _prune(entry.parent)
+    entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".writing-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(hashlib.sha256(payload).digest() + payload)
+        os.replace(temporary, entry)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    _prune(entry.parent)
 
 
 KEPT = 64  # entries: one per spec path, so a test suite's temporary specs do not pile up
@@ -124,12 +128,9 @@ def _prune(folder: Path) -> None:
 
 def recall(path: Path) -> Remembered | None:
     """The entry for `path` if every file it was read from is unchanged; None otherwise."""
-    entry, key = _entry(path)
     try:
+        entry, key = _entry(path)
         stored = entry.read_bytes()
-    except OSError:
-        return None
-    try:
         payload = stored[_CHECKSUM:]
         if hashlib.sha256(payload).digest() != stored[:_CHECKSUM]:
             return None
@@ -153,6 +154,8 @@ def recall(path: Path) -> Remembered | None:
         warnings = [ConfigProblem(Path(file), reason, line, field) for file, reason, line, field in found["warnings"]]
         verdicts = Verdicts(found["defaults"], found["examples"], found["request_examples"])
         return Remembered(root, warnings, verdicts)
+    except OSError:
+        return None  # no entry (or no working folder, or no code to hash): loaded in full
     except (ValueError, EOFError, TypeError, KeyError, AttributeError, UnicodeDecodeError):
         return None  # not an entry this code wrote: loaded in full, and written anew
 

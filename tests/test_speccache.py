@@ -183,6 +183,25 @@ def test_a_damaged_entry_is_ignored_and_written_anew(corruption: str, split: Pat
     assert speccache.recall(split) is not None
 
 
+def test_a_cache_that_cannot_be_used_only_costs_time(
+    lenient: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache folder that is a file, or a working folder that was removed: the spec loads all the same."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    expected = [str(w) for w in load_spec(lenient).warnings]
+    assert [str(w) for w in load_spec(lenient, remember_valid=True).warnings] == expected
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def gone() -> str:
+        raise FileNotFoundError("the working folder was removed")
+
+    monkeypatch.setattr(speccache.os, "getcwd", gone)
+    assert [str(w) for w in load_spec(lenient, remember_valid=True).warnings] == expected
+    assert speccache.recall(lenient) is None
+
+
 def test_check_never_uses_the_cache(lenient: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     load_spec(lenient, remember_valid=True)
     monkeypatch.setattr(speccache, "recall", lambda _path: pytest.fail("check read the cache"))
