@@ -304,6 +304,21 @@ class Verdicts:
     request_examples: list[str] = field(default_factory=list)  # labels of operations whose request example is
 
 
+@dataclass(frozen=True)
+class Derived:
+    """The document as requests and as responses see it (validator/views.py), and each as jsonschema-rs
+    reads it (None where it cannot give jsonschema's verdicts): made from the document alone, before the
+    Spec changes it, so the load cache keeps them too."""
+
+    views: dict[str, Any]
+    fast: dict[str, Any]
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> Derived:
+        seen = {"request": views.for_requests(document), "response": views.for_responses(document)}
+        return cls(seen, {view: fast_document(seen_by) for view, seen_by in seen.items()})
+
+
 class Spec:
     """A loaded, validated OpenAPI 3.x document."""
 
@@ -312,15 +327,18 @@ class Spec:
         document: YamlDocument,
         document_warnings: Sequence[ConfigProblem] = (),
         verdicts: Verdicts | None = None,
+        derived: Derived | None = None,
     ) -> None:
         """`verdicts`, from the load cache: this document was loaded before, its `document_warnings` are
-        every warning that load found, and every schema in it compiled (validators compile on first use)."""
+        every warning that load found, and every schema in it compiled (validators compile on first use).
+        `derived`: Derived.of(the document), made already."""
         self.document = document
         self.raw: dict[str, Any] = document.data
         self._lazy = verdicts is not None
+        derived = derived or Derived.of(self.raw)
         # Requests and responses see the document differently (readOnly, writeOnly, discriminators).
-        self.views = {"request": views.for_requests(self.raw), "response": views.for_responses(self.raw)}
-        self.registries = {view: _registries(document) for view, document in self.views.items()}
+        self.views = derived.views
+        self.registries = {view: _registries(seen, derived.fast[view]) for view, seen in self.views.items()}
         # What the mock serves through (invalid examples and defaults, references it does not follow);
         # `serve --strict` and `check` refuse them. Bad defaults go before anything reads them.
         self.warnings: list[ConfigProblem] = list(document_warnings)
@@ -702,11 +720,10 @@ def _has(document: Any, path: JsonPath) -> bool:
     return True
 
 
-def _registries(document: dict[str, Any]) -> tuple[Registry, Any]:
-    """The document for jsonschema, and for jsonschema-rs when it gives the same verdicts."""
+def _registries(document: dict[str, Any], fast: Any) -> tuple[Registry, Any]:
+    """The document for jsonschema, and for jsonschema-rs (`fast`) when it gives the same verdicts."""
     resource = Resource.from_contents(document, default_specification=DRAFT202012)
     registry = Registry().with_resource(SPEC_URI, resource)
-    fast = fast_document(document)
     if fast is None:
         return registry, None
     try:
@@ -763,7 +780,8 @@ SWAGGER_2 = (
 def _load_spec(path: Path, remember_valid: bool) -> Spec:
     remembered = speccache.recall(path) if remember_valid else None
     if remembered is not None:
-        return _checked(Spec(remembered.document, remembered.warnings, remembered.verdicts))
+        document, derived = remembered.document, remembered.derived
+        return _checked(Spec(document, remembered.warnings, remembered.verdicts, derived))
     document = load_yaml(path)
     if not isinstance(document.data, dict):
         raise ConfigError([ConfigProblem(path, "an OpenAPI document must be a mapping", 1)])
@@ -781,9 +799,11 @@ def _load_spec(path: Path, remember_valid: bool) -> Spec:
         raise ConfigError(structural)
     if version.startswith("3.0"):
         document.data = upgrade_30_schemas(document.data)
-    frozen = speccache.freeze(document.data) if remember_valid else None  # before the Spec drops defaults
     try:
-        spec = _checked(Spec(document, warnings))
+        derived = Derived.of(document.data)
+        # as they are now: the Spec drops refused defaults from the document
+        frozen = speccache.freeze((document.data, derived.views, derived.fast)) if remember_valid else None
+        spec = _checked(Spec(document, warnings, derived=derived))
     except (KeyError, TypeError, ValueError, jsonschema.SchemaError) as exc:
         raise ConfigError([ConfigProblem(path, f"cannot be compiled: {exc!r}")]) from None
     if frozen is not None:

@@ -28,7 +28,7 @@ from .errors import ConfigProblem
 from .yamlfile import INCLUDED, UnindexedDocument, YamlDocument
 
 if TYPE_CHECKING:
-    from .spec import Spec, Verdicts
+    from .spec import Derived, Spec, Verdicts
 
 # Libraries whose verdicts an entry records: the structural validator, both schema validators, YAML.
 _LIBRARIES = ("openapi-spec-validator", "jsonschema", "jsonschema-rs", "referencing", "PyYAML", "orjson")
@@ -64,16 +64,18 @@ def _entry(path: Path) -> tuple[Path, str]:
 
 @dataclass
 class Remembered:
-    """What an entry gives back: the document as the Spec is built from it, the warnings, the verdicts."""
+    """What an entry gives back: the document as the Spec is built from it, the warnings, the verdicts,
+    and what is derived from the document."""
 
     document: YamlDocument
     warnings: list[ConfigProblem]
     verdicts: Verdicts
+    derived: Derived
 
 
 def freeze(data: Any) -> bytes | None:
-    """The document as it is now (before the Spec changes it), for `remember`; None if marshal
-    cannot hold it (then the spec is not remembered)."""
+    """The document and what is derived from it, as they are now (before the Spec changes the
+    document), for `remember`; None if marshal cannot hold them (then the spec is not remembered)."""
     try:
         return marshal.dumps(data)
     except ValueError:
@@ -140,7 +142,7 @@ def recall(path: Path) -> Remembered | None:
         root = _unchanged(path, found["digest"])
         if root is None:
             return None
-        data = marshal.loads(found["data"])
+        data, seen, fast = marshal.loads(found["data"])
         included: dict[str, YamlDocument] = {}
         for name, where, digest in found["files"]:
             document = _unchanged(Path(where), digest)
@@ -149,11 +151,11 @@ def recall(path: Path) -> Remembered | None:
             document.data = data.get(INCLUDED, {}).get(name)
             included[name] = document
         root.data, root.included = data, included
-        from .spec import Verdicts
+        from .spec import Derived, Verdicts
 
         warnings = [ConfigProblem(Path(file), reason, line, field) for file, reason, line, field in found["warnings"]]
         verdicts = Verdicts(found["defaults"], found["examples"], found["request_examples"])
-        return Remembered(root, warnings, verdicts)
+        return Remembered(root, warnings, verdicts, Derived(seen, fast))
     except OSError:
         return None  # no entry (or no working folder, or no code to hash): loaded in full
     except (ValueError, EOFError, TypeError, KeyError, AttributeError, UnicodeDecodeError):
