@@ -80,6 +80,16 @@ class SchemaCheck:
         self._compiled = (slow, fast)
         return self._compiled
 
+    @property
+    def slow(self) -> Any:
+        """jsonschema's validator, which words what is wrong."""
+        return (self._compiled or self._compile())[0]
+
+    @property
+    def fast(self) -> Any:
+        """jsonschema-rs' validator, or None where it cannot give jsonschema's verdicts."""
+        return (self._compiled or self._compile())[1]
+
     def violations(self, instance: Any) -> ViolationList:
         slow, fast = self._compiled or self._compile()
         if fast is not None:
