@@ -781,7 +781,10 @@ def _load_spec(path: Path, remember_valid: bool) -> Spec:
     remembered = speccache.recall(path) if remember_valid else None
     if remembered is not None:
         document, derived = remembered.document, remembered.derived
-        return _checked(Spec(document, remembered.warnings, remembered.verdicts, derived))
+        try:
+            return _checked(Spec(document, remembered.warnings, remembered.verdicts, derived))
+        except Exception:  # an entry no load would have written: the full load decides
+            pass
     document = load_yaml(path)
     if not isinstance(document.data, dict):
         raise ConfigError([ConfigProblem(path, "an OpenAPI document must be a mapping", 1)])
@@ -803,9 +806,10 @@ def _load_spec(path: Path, remember_valid: bool) -> Spec:
         derived = Derived.of(document.data)
         # as they are now: the Spec drops refused defaults from the document
         frozen = speccache.freeze((document.data, derived.views, derived.fast)) if remember_valid else None
-        spec = _checked(Spec(document, warnings, derived=derived))
+        spec = Spec(document, warnings, derived=derived)
     except (KeyError, TypeError, ValueError, jsonschema.SchemaError) as exc:
         raise ConfigError([ConfigProblem(path, f"cannot be compiled: {exc!r}")]) from None
+    spec = _checked(spec)
     if frozen is not None:
         speccache.remember(path, document, frozen, spec)
     return spec

@@ -183,6 +183,16 @@ def test_a_damaged_entry_is_ignored_and_written_anew(corruption: str, split: Pat
     assert speccache.recall(split) is not None
 
 
+def test_an_entry_the_spec_cannot_be_built_from_means_a_full_load(split: Path, cache: Path) -> None:
+    cold = seen(load_spec(split, remember_valid=True))
+    [entry] = list(cache.iterdir())
+    stored = marshal.loads(entry.read_bytes()[32:])
+    entry.write_bytes(_with_checksum(marshal.dumps({**stored, "examples": 5})))
+    assert speccache.recall(split) is not None  # it reads as an entry...
+    assert seen(load_spec(split, remember_valid=True)) == cold  # ...but the spec is loaded in full
+    assert marshal.loads(entry.read_bytes()[32:])["examples"] != 5  # and remembered anew
+
+
 def test_a_cache_that_cannot_be_used_only_costs_time(
     lenient: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
