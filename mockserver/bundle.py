@@ -95,6 +95,7 @@ def bundle(root: YamlDocument) -> Bundle:
     are not local are dropped with a warning (the extension keeps its other keys)."""
     found = Bundle()
     _real.cache_clear()  # links may have changed since the last load (hot reload)
+    _target.cache_clear()
     pending: list[tuple[YamlDocument, JsonPath]] = [(root, ())]
     while pending:
         document, prefix = pending.pop()
@@ -190,6 +191,16 @@ def _real(path: str) -> str:
     return os.path.realpath(path)
 
 
+@functools.lru_cache(maxsize=65536)
+def _target(folder: Path, file_part: str, root: Path) -> tuple[Path, str]:
+    """The file a reference written in `folder` names, and its key in the root document ("" for the
+    root file itself); once per bundling, as _real (DigitalOcean's: 15,000 references, 3,000 distinct)."""
+    target = _real(os.path.join(folder, unquote(file_part)))
+    if target == _real(str(root)):
+        return Path(target), ""
+    return Path(target), Path(os.path.relpath(target, _real(str(root.parent)))).as_posix()
+
+
 def _include(
     root: YamlDocument,
     document: YamlDocument,
@@ -207,10 +218,9 @@ def _include(
     if fragment and not fragment.startswith("/"):
         found.errors.append(root.problem(where, f"only JSON pointer fragments (#/...) are supported: {ref!r}"))
         return None
-    target = Path(_real(os.path.join(document.path.parent, unquote(file_part))))
-    if target == Path(_real(str(root.path))):
+    target, key = _target(document.path.parent, file_part, root.path)
+    if not key:
         return ""
-    key = Path(os.path.relpath(target, _real(str(root.path.parent)))).as_posix()
     if key not in root.included:
         try:
             included = load_yaml(target)

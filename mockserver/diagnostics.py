@@ -74,9 +74,10 @@ def _at(document: Any, path: tuple[str, ...]) -> Any:
     return node
 
 
-def drop_bad_defaults(spec: Spec) -> list[ConfigProblem]:
+def drop_bad_defaults(spec: Spec) -> list[tuple[JsonPath, ConfigProblem]]:
     """A `default` its own schema refuses is a warning, and is removed: the echo fills absent
-    properties from defaults, and a generated value takes its place."""
+    properties from defaults, and a generated value takes its place. Returns each schema's path
+    with its warning (the load cache keeps the paths: drop_defaults)."""
     found = []
     for path, schema in list(schema_locations(spec.raw)):
         if "default" not in schema:
@@ -87,6 +88,14 @@ def drop_bad_defaults(spec: Spec) -> list[ConfigProblem]:
             continue
         if violations:
             reason = f"default does not match its schema: {violations[0].text}"
-            found.append(spec.document.problem((*path, "default"), reason))
+            found.append((path, spec.document.problem((*path, "default"), reason)))
             del schema["default"]
     return found
+
+
+def drop_defaults(document: dict[str, Any], paths: list[JsonPath]) -> None:
+    """Remove the defaults drop_bad_defaults found refused before, without checking them again."""
+    for path in paths:
+        schema = _at(document, tuple(str(part) for part in path))
+        if isinstance(schema, dict):
+            schema.pop("default", None)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import gc
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,8 +25,9 @@ import orjson
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from . import speccache
 from .bundle import as_written, bundle, in_extension, in_literal
-from .diagnostics import drop_bad_defaults, schema_locations
+from .diagnostics import drop_bad_defaults, drop_defaults, schema_locations
 from .errors import ConfigError, ConfigProblem, JsonPath, unexpected_problem
 from .jsondoc import dumps
 from .validation import SchemaCheck, ViolationList, compile_validator, describe_violations, fast_document
@@ -293,19 +294,61 @@ class Operation:
         }
 
 
+@dataclass
+class Verdicts:
+    """What checking a spec's defaults and examples refused (each also a warning). The load cache
+    keeps them (speccache.py), so a spec loaded before is not checked again."""
+
+    defaults: list[JsonPath] = field(default_factory=list)  # schemas whose `default` is refused
+    examples: dict[JsonPath, list[str]] = field(default_factory=dict)  # by response location: JSON examples
+    request_examples: list[str] = field(default_factory=list)  # labels of operations whose request example is
+
+
+@dataclass(frozen=True)
+class Derived:
+    """The document as requests and as responses see it (validator/views.py), and each as jsonschema-rs
+    reads it (None where it cannot give jsonschema's verdicts): made from the document alone, before the
+    Spec changes it, so the load cache keeps them too."""
+
+    views: dict[str, Any]
+    fast: dict[str, Any]
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> Derived:
+        seen = {"request": views.for_requests(document), "response": views.for_responses(document)}
+        return cls(seen, {view: fast_document(seen_by) for view, seen_by in seen.items()})
+
+
 class Spec:
     """A loaded, validated OpenAPI 3.x document."""
 
-    def __init__(self, document: YamlDocument, document_warnings: Sequence[ConfigProblem] = ()) -> None:
+    def __init__(
+        self,
+        document: YamlDocument,
+        document_warnings: Sequence[ConfigProblem] = (),
+        verdicts: Verdicts | None = None,
+        derived: Derived | None = None,
+    ) -> None:
+        """`verdicts`, from the load cache: this document was loaded before, its `document_warnings` are
+        every warning that load found, and every schema in it compiled (validators compile on first use).
+        `derived`: Derived.of(the document), made already."""
         self.document = document
         self.raw: dict[str, Any] = document.data
+        self._lazy = verdicts is not None
+        derived = derived or Derived.of(self.raw)
         # Requests and responses see the document differently (readOnly, writeOnly, discriminators).
-        self.views = {"request": views.for_requests(self.raw), "response": views.for_responses(self.raw)}
-        self.registries = {view: _registries(document) for view, document in self.views.items()}
+        self.views = derived.views
+        self.registries = {view: _registries(seen, derived.fast[view]) for view, seen in self.views.items()}
         # What the mock serves through (invalid examples and defaults, references it does not follow);
         # `serve --strict` and `check` refuse them. Bad defaults go before anything reads them.
         self.warnings: list[ConfigProblem] = list(document_warnings)
-        self.warnings.extend(drop_bad_defaults(self))
+        self.verdicts = verdicts or Verdicts()
+        if verdicts is None:
+            for path, problem in drop_bad_defaults(self):
+                self.verdicts.defaults.append(path)
+                self.warnings.append(problem)
+        else:
+            drop_defaults(self.raw, verdicts.defaults)
         self.error_shapes: dict[tuple[str, int, int | str], Any] = {}  # error_shapes.shape_for's, made on first use
         self.schemes = self._security_schemes()
         # Header, query and cookie names that carry credentials here, masked wherever requests are kept.
@@ -366,7 +409,7 @@ class Spec:
         # percent-encoded, as a URI fragment must be: paths hold `{` and `}`
         fragment = quote(pointer_of(path), safe="/~")
         registry, fast_registry = self.registries[view]
-        return compile_validator({"$ref": f"{SPEC_URI}#{fragment}"}, registry, fast_registry)
+        return compile_validator({"$ref": f"{SPEC_URI}#{fragment}"}, registry, fast_registry, self._lazy)
 
     def shape(self, schema: Any) -> Shape:
         """How text becomes a value for `schema` (a request schema)."""
@@ -584,15 +627,7 @@ class Spec:
         for response in every + list(self.shared_responses.values()):
             if response.location in fixed:
                 continue
-            media_path = (*response.location, "content", response.json_media)
-            bad = set()
-            for name, value in response.examples.items():
-                for v in response.violations(value):
-                    bad.add(name)
-                    where = self._example_path(media_path, name)
-                    self.warnings.append(
-                        self.document.problem((*where, *v.path), f"example does not match its schema: {v.text}")
-                    )
+            bad = set(self.verdicts.examples.get(response.location, ())) if self._lazy else self._bad_examples(response)
             fixed[response.location] = _without_examples(response, bad) if bad else response
         for op in self.operations:
             for status, response in list(op.responses.items()):
@@ -601,8 +636,29 @@ class Spec:
                 op.ranges[key] = fixed[response.location]  # type: ignore[index]
         self.shared_responses = {name: fixed[r.location] for name, r in self.shared_responses.items()}
         for index, op in enumerate(self.operations):
-            if op.body is not None and self._request_example_problems(op):
+            if op.body is None:
+                continue
+            if self._lazy:
+                refused = op.label in self.verdicts.request_examples
+            elif refused := self._request_example_problems(op):
+                self.verdicts.request_examples.append(op.label)
+            if refused:
                 self.operations[index] = dataclasses.replace(op, request_example=None)
+
+    def _bad_examples(self, response: ResponseSpec) -> set[str]:
+        """The names of the response's JSON examples its schema refuses, each told as a warning."""
+        media_path = (*response.location, "content", response.json_media)
+        bad = set()
+        for name, value in response.examples.items():
+            for v in response.violations(value):
+                bad.add(name)
+                where = self._example_path(media_path, name)
+                self.warnings.append(
+                    self.document.problem((*where, *v.path), f"example does not match its schema: {v.text}")
+                )
+        if bad:
+            self.verdicts.examples[response.location] = sorted(bad)
+        return bad
 
     def _example_path(self, media_path: JsonPath, name: str) -> JsonPath:
         """Where an example's value is written: under `examples` (resolved), or the single `example`."""
@@ -667,11 +723,10 @@ def _has(document: Any, path: JsonPath) -> bool:
     return True
 
 
-def _registries(document: dict[str, Any]) -> tuple[Registry, Any]:
-    """The document for jsonschema, and for jsonschema-rs when it gives the same verdicts."""
+def _registries(document: dict[str, Any], fast: Any) -> tuple[Registry, Any]:
+    """The document for jsonschema, and for jsonschema-rs (`fast`) when it gives the same verdicts."""
     resource = Resource.from_contents(document, default_specification=DRAFT202012)
     registry = Registry().with_resource(SPEC_URI, resource)
-    fast = fast_document(document)
     if fast is None:
         return registry, None
     try:
@@ -695,7 +750,8 @@ def load_spec(path: Path, remember_valid: bool = False, strict: bool = False) ->
     a document it already passed, by content hash: the validator is a third of start-up. `check`
     (the CI gate) always runs it."""
     try:
-        spec = _load_spec(path, remember_valid)
+        with _collector_paused():
+            spec = _load_spec(path, remember_valid)
     except ConfigError:
         raise
     except Exception as exc:  # RecursionError and whatever else no check foresaw: still told as file and reason
@@ -705,6 +761,19 @@ def load_spec(path: Path, remember_valid: bool = False, strict: bool = False) ->
     return spec
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading builds a million long-lived objects, and the cyclic garbage collector would walk them
+    all again and again for nothing to free (DigitalOcean's spec: a third of a warm start)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 SWAGGER_2 = (
     "Swagger 2.0 is not supported, and no well-kept Python converter exists to read it; convert it to "
     "OpenAPI 3 first, e.g. with `npx swagger2openapi {name} -o openapi.yaml`"
@@ -712,6 +781,13 @@ SWAGGER_2 = (
 
 
 def _load_spec(path: Path, remember_valid: bool) -> Spec:
+    remembered = speccache.recall(path) if remember_valid else None
+    if remembered is not None:
+        document, derived = remembered.document, remembered.derived
+        try:
+            return _checked(Spec(document, remembered.warnings, remembered.verdicts, derived))
+        except Exception:  # an entry no load would have written: the full load decides
+            pass
     document = load_yaml(path)
     if not isinstance(document.data, dict):
         raise ConfigError([ConfigProblem(path, "an OpenAPI document must be a mapping", 1)])
@@ -730,9 +806,21 @@ def _load_spec(path: Path, remember_valid: bool) -> Spec:
     if version.startswith("3.0"):
         document.data = upgrade_30_schemas(document.data)
     try:
-        spec = Spec(document, warnings)
+        derived = Derived.of(document.data)
+        # as they are now: the Spec drops refused defaults from the document
+        frozen = speccache.freeze((document.data, derived.views, derived.fast)) if remember_valid else None
+        spec = Spec(document, warnings, derived=derived)
     except (KeyError, TypeError, ValueError, jsonschema.SchemaError) as exc:
         raise ConfigError([ConfigProblem(path, f"cannot be compiled: {exc!r}")]) from None
+    spec = _checked(spec)
+    if frozen is not None:
+        speccache.remember(path, document, frozen, spec)
+    return spec
+
+
+def _checked(spec: Spec) -> Spec:
+    """The spec, if it has something to serve."""
+    document = spec.document
     if not spec.operations and not document.data.get("webhooks"):
         raise ConfigError([document.problem(("paths",), "declares no operations to serve")])
     silent = [
@@ -922,8 +1010,7 @@ def _valid_marker(document: YamlDocument) -> Path:
         canonical = json.dumps(document.data, sort_keys=True, default=str).encode()
     digest = hashlib.sha256(canonical)
     digest.update(version("openapi-spec-validator").encode())
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "mockserver" / "valid-specs" / digest.hexdigest()
+    return speccache.cache_folder() / "valid-specs" / digest.hexdigest()
 
 
 def _structural_problems(

@@ -55,39 +55,65 @@ _Explaining = jsonschema.validators.extend(Draft202012Validator, {"pattern": _pa
 
 
 class SchemaCheck:
-    """A schema compiled once at start-up. The common case, a valid instance, is settled by
-    jsonschema-rs (compiled Rust, about a microsecond); jsonschema explains what is wrong, in
-    words, only when something is."""
+    """A schema compiled once. The common case, a valid instance, is settled by jsonschema-rs
+    (compiled Rust, about a microsecond); jsonschema explains what is wrong, in words, only when
+    something is.
 
-    def __init__(self, schema: dict[str, Any], registry: Registry, fast_registry: Any = None) -> None:
-        self.slow = _Explaining(schema, registry=registry, format_checker=_format_checker)
-        self.fast = None
+    Compiled at start-up, or (`lazy`, for a spec whose every schema compiled before: the load cache)
+    on first use: a 659-operation spec has 20,000 of them, 0.7 s, and a request needs a few. Two
+    threads compiling the same check at once build the same thing; the last one kept is as good."""
+
+    def __init__(
+        self, schema: dict[str, Any], registry: Registry, fast_registry: Any = None, lazy: bool = False
+    ) -> None:
+        self._source = (schema, registry, fast_registry)
+        self._compiled: tuple[Any, Any] | None = None
+        if not lazy:
+            self._compile()
+
+    def _compile(self) -> tuple[Any, Any]:
+        schema, registry, fast_registry = self._source
+        slow = _Explaining(schema, registry=registry, format_checker=_format_checker)
+        fast = None
         if fast_registry is not None:
-            self.fast = jsonschema_rs.Draft202012Validator(schema, registry=fast_registry, validate_formats=True)
+            fast = jsonschema_rs.Draft202012Validator(schema, registry=fast_registry, validate_formats=True)
+        self._compiled = (slow, fast)
+        return self._compiled
+
+    @property
+    def slow(self) -> Any:
+        """jsonschema's validator, which words what is wrong."""
+        return (self._compiled or self._compile())[0]
+
+    @property
+    def fast(self) -> Any:
+        """jsonschema-rs' validator, or None where it cannot give jsonschema's verdicts."""
+        return (self._compiled or self._compile())[1]
 
     def violations(self, instance: Any) -> ViolationList:
+        slow, fast = self._compiled or self._compile()
         fast_says_invalid = False
-        if self.fast is not None:
+        if fast is not None:
             try:
-                if self.fast.is_valid(instance):
+                if fast.is_valid(instance):
                     return []
                 fast_says_invalid = True
             except (ValueError, TypeError, OverflowError):
                 pass  # a value JSON cannot hold (from YAML, say): the detailed path decides
         try:
-            found = explain_errors(self.slow.iter_errors(instance))
+            found = explain_errors(slow.iter_errors(instance))
         except RecursionError:  # jsonschema's messages repr() the instance, which recurses
-            found = explain_errors(self.slow.iter_errors(copy_tree(instance, EXPLAIN_DEPTH)))
+            found = explain_errors(slow.iter_errors(copy_tree(instance, EXPLAIN_DEPTH)))
         if found or not fast_says_invalid:
             return found
-        return self._format_violations(instance)
+        return self._format_violations(fast, instance)
 
-    def _format_violations(self, instance: Any) -> ViolationList:
+    @staticmethod
+    def _format_violations(fast: Any, instance: Any) -> ViolationList:
         """What jsonschema-rs alone refuses: a format jsonschema checks only with optional packages
         (uri, hostname, uri-reference...). schemathesis reads formats with jsonschema-rs too."""
-        assert self.fast is not None
         found = []
-        for error in self.fast.iter_errors(instance):
+        for error in fast.iter_errors(instance):
             path = tuple(error.instance_path)
             fmt = getattr(error.kind, "format", None)
             text = f"must be a valid {fmt}." if isinstance(fmt, str) else "is not valid here."
@@ -101,9 +127,11 @@ class SchemaCheck:
 EXPLAIN_DEPTH = 200
 
 
-def compile_validator(schema: dict[str, Any], registry: Registry, fast_registry: Any = None) -> SchemaCheck:
-    """Build a check once (at start-up); it is reused for every request."""
-    return SchemaCheck(schema, registry, fast_registry)
+def compile_validator(
+    schema: dict[str, Any], registry: Registry, fast_registry: Any = None, lazy: bool = False
+) -> SchemaCheck:
+    """Build a check once (at start-up, or on first use when `lazy`); it is reused for every request."""
+    return SchemaCheck(schema, registry, fast_registry, lazy)
 
 
 def fast_document(document: Any) -> Any | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,6 +25,7 @@ class YamlDocument:
     data: Any
     lines: dict[JsonPath, int] = field(default_factory=dict)
     included: dict[str, YamlDocument] = field(default_factory=dict)
+    digest: str = ""  # SHA-256 of the bytes parsed (load_yaml), which the load cache compares
 
     def owner(self, path: JsonPath) -> tuple[YamlDocument, JsonPath]:
         """The file a path of the bundled document lies in, and the path inside that file."""
@@ -65,7 +67,8 @@ MAX_NESTING = 100
 def load_yaml(path: Path) -> YamlDocument:
     """Parse `path` safely; any failure becomes a ConfigError naming file and line."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError([ConfigProblem(path, "file not found")]) from None
     except IsADirectoryError:
@@ -74,6 +77,12 @@ def load_yaml(path: Path) -> YamlDocument:
         raise ConfigError([ConfigProblem(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")]) from None
     except OSError as exc:
         raise ConfigError([ConfigProblem(path, f"cannot be read: {exc.strerror}")]) from None
+    document = _parse(text, path)
+    document.digest = hashlib.sha256(raw).hexdigest()
+    return document
+
+
+def _parse(text: str, path: Path) -> YamlDocument:
     if text.lstrip().startswith("{"):  # JSON, a subset of YAML: orjson reads it ~100x faster than LibYAML
         try:
             data = orjson.loads(text)
@@ -82,19 +91,20 @@ def load_yaml(path: Path) -> YamlDocument:
         else:
             if _depth_exceeds(data, MAX_NESTING):
                 return parse_yaml(text, path)  # which names the line
-            return JsonDocument(path, data, text=text)
+            return UnindexedDocument(path, data, text=text)
     return parse_yaml(text, path)
 
 
 @dataclass
-class JsonDocument(YamlDocument):
-    """A JSON document: its line index is built only when a problem needs a line."""
+class UnindexedDocument(YamlDocument):
+    """A document whose line index is built from its text only when a problem needs a line: JSON
+    (read by orjson, which keeps no lines), or a file the load cache vouched for (mockserver/speccache.py)."""
 
     text: str = ""
 
     def line_of(self, path: JsonPath) -> int | None:
         if not self.lines and self.text:
-            self.lines = parse_yaml(self.text, self.path).lines
+            self.lines = line_index(self.text)
         return super().line_of(path)
 
 
@@ -132,6 +142,22 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
     lines: dict[JsonPath, int] = {}
     _index_lines(node, (), lines)
     return YamlDocument(path, _stringify_keys(data), lines)
+
+
+def line_index(text: str) -> dict[JsonPath, int]:
+    """The line of every value in a document read before: its nodes only (a third of the time
+    parse_yaml takes to build the values too); empty if the text is no longer YAML at all."""
+    loader = Loader(text)
+    lines: dict[JsonPath, int] = {}
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError:
+        return lines
+    finally:
+        loader.dispose()
+    if node is not None:
+        _index_lines(node, (), lines)
+    return lines
 
 
 def _collections(node: yaml.Node) -> list[yaml.Node]:
