@@ -37,5 +37,5 @@ class QuickHeaders(EnvironHeaders):
 
 class QuickRequest(Request):
     def __init__(self, environ: dict[str, Any]) -> None:
-        super().__init__(environ)
+        super().__init__(environ, populate_request=False)  # no cycle: freed when answered, not by the gc
         self.headers = QuickHeaders(environ)

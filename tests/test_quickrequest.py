@@ -1,11 +1,19 @@
-"""The fast lane's header look-ups answer exactly as werkzeug's do, for every name shape."""
+"""The fast lane's request: header look-ups answer exactly as werkzeug's do, and an answered request leaves
+no garbage cycle behind."""
 
 from __future__ import annotations
 
+import gc
+from typing import Any
+
 import pytest
+from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
 
+from mockserver.jsondoc import dumps
 from mockserver.quickrequest import QuickHeaders, QuickRequest
+from mockserver.server.wsgi import Request, call, environ_for
+from tests.conftest import HEADERS, SMTP_PATH, valid_body
 
 ENVIRON = {
     "REQUEST_METHOD": "POST",
@@ -49,3 +57,27 @@ def test_the_quick_request_uses_them() -> None:
     assert request.headers.get("Brand-URL") == "brand" and request.mimetype == "application/json"
     assert sorted(request.headers.items()) == sorted(EnvironHeaders(ENVIRON).items())
     assert 42 not in request.headers and request.headers.get(42) is None  # type: ignore[operator, call-overload]
+
+
+def test_an_answered_request_leaves_no_garbage_cycle(app: Flask) -> None:
+    """A request object kept in its own environ made a cycle per request, which only the garbage
+    collector freed: a sixth of the request's cost went to collections. Run as the server runs it."""
+
+    def answer(body: dict[str, Any]) -> str:
+        raw = dumps(body)
+        headers = [(k.encode(), v.encode()) for k, v in {**HEADERS, "Content-Type": "application/json"}.items()]
+        request = Request("POST", SMTP_PATH.encode(), "1.1", [*headers, (b"Content-Length", b"%d" % len(raw))])
+        request.body += raw
+        return call(app, environ_for(request, ("127.0.0.1", 80), ("127.0.0.1", 5000))).status
+
+    for _ in range(3):
+        answer(valid_body())
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(20):
+            assert answer(valid_body()).startswith("201")
+        assert answer({"name": 1}).startswith("400")
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
