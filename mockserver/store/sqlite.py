@@ -375,7 +375,7 @@ def _migrate_journal(db: sqlite3.Connection) -> None:
         return
     rows = db.execute("SELECT time, entry FROM journal ORDER BY time, id").fetchall()
     if rows:
-        _insert_batch(db, rows)
+        _insert_batch(db, [(moment, entry.encode() if isinstance(entry, str) else entry) for moment, entry in rows])
     db.execute("DROP TABLE journal")
 
 
