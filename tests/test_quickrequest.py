@@ -4,15 +4,17 @@ no garbage cycle behind."""
 from __future__ import annotations
 
 import gc
+import io
 from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
+from werkzeug.wrappers import Request as WerkzeugRequest
 
 from mockserver.jsondoc import dumps
 from mockserver.quickrequest import QuickHeaders, QuickRequest
-from mockserver.server.wsgi import Request, call, environ_for
+from mockserver.server.wsgi import DIRECTIONS, Directions, Request, call, environ_for
 from tests.conftest import HEADERS, SMTP_PATH, valid_body
 
 ENVIRON = {
@@ -81,3 +83,37 @@ def test_an_answered_request_leaves_no_garbage_cycle(app: Flask) -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"QUERY_STRING": "a=1&a=2&b=%20x&c"},
+        {"CONTENT_LENGTH": "12"},
+        {"CONTENT_LENGTH": " 12"},
+        {"CONTENT_LENGTH": "-1"},
+        {"CONTENT_LENGTH": "١٢"},  # digits, but not ASCII ones
+        {"CONTENT_LENGTH": "12", "HTTP_TRANSFER_ENCODING": "chunked"},
+        {"CONTENT_TYPE": "Application/JSON; Charset=UTF-8"},
+        {"CONTENT_TYPE": 'multipart/form-data; boundary="x y"'},
+        {"CONTENT_TYPE": ""},
+    ],
+)
+def test_the_quick_request_reads_as_werkzeugs(extra: dict[str, str]) -> None:
+    environ = {**ENVIRON, "QUERY_STRING": "", **extra}
+    body = b'{"a": 1}    '
+    quick = QuickRequest({**environ, "wsgi.input": io.BytesIO(body)})
+    plain = WerkzeugRequest({**environ, "wsgi.input": io.BytesIO(body)})
+    assert quick.args.to_dict(flat=False) == plain.args.to_dict(flat=False)
+    assert quick.content_length == plain.content_length
+    assert (quick.mimetype, quick.mimetype_params) == (plain.mimetype, plain.mimetype_params)
+    quick.mimetype_params["changed"] = "here"  # each request has its own parameters
+    assert "changed" not in QuickRequest(dict(environ)).mimetype_params
+    assert quick.stream.read() == plain.stream.read()
+
+
+def test_under_mockservers_server_the_stream_is_the_body_as_read() -> None:
+    body = io.BytesIO(b"{}")
+    request = QuickRequest({**ENVIRON, "CONTENT_LENGTH": "2", "wsgi.input": body, DIRECTIONS: Directions()})
+    assert request.stream is body
