@@ -30,6 +30,8 @@ log = logging.getLogger("mockserver")
 MAX_HEAD = 64 * 1024  # request line and headers; llhttp itself sets no bound
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 NO_LENGTH = (204, 304)
+FRAMING_NAME_LENGTHS = frozenset(len(name) for name in (b"transfer-encoding", b"content-length", b"expect"))
+ANSWER_NAME_LENGTHS = frozenset(len(name) for name in ("connection", "transfer-encoding", "content-length"))
 RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
 LINGER = 2.0  # seconds a connection with unread input stays half-open after its answer (see _close)
 LINGER_BYTES = 4 * 1024 * 1024  # and how much of that input it throws away meanwhile, at most
@@ -150,7 +152,9 @@ class Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         assert self.request is not None
         self.request.headers.append((name, value))
-        self._count_head(len(name) + len(value) + 4)
+        self.head_size += len(name) + len(value) + 4  # _count_head, inlined: five or more calls a request
+        if self.head_size > MAX_HEAD:
+            self._count_head(0)
 
     def _count_head(self, size: int) -> None:
         self.head_size += size
@@ -168,6 +172,8 @@ class Connection(asyncio.Protocol):
         request.keep_alive = parser.should_keep_alive()
         declared, expect = None, None
         for name, value in request.headers:
+            if len(name) not in FRAMING_NAME_LENGTHS:  # most names: not one of the three read here
+                continue
             lowered = name.lower()
             if lowered == b"transfer-encoding":
                 if value.strip().lower() != b"chunked":  # llhttp lets `gzip, chunked` through
@@ -284,6 +290,9 @@ class Connection(asyncio.Protocol):
         lines = [f"HTTP/1.1 {answer.status}\r\nDate: {_Clock.date()}\r\n"]
         has_length = False
         for name, value in answer.headers:
+            if len(name) not in ANSWER_NAME_LENGTHS:  # most names: not one of the three looked at here
+                lines.append(f"{name}: {value}\r\n")
+                continue
             lowered = name.lower()
             if lowered == "connection":
                 close = close or value.lower() == "close"
