@@ -16,7 +16,6 @@ from flask import Flask, Response, current_app, jsonify, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
-from werkzeug.wrappers import Request
 
 from .admin import admin
 from .config import DEFAULT_MAX_BODY_SIZE, MockConfig, load_config
@@ -26,6 +25,7 @@ from .exchange import Exchange, Reply
 from .guard import ADMIN_PATH, API_PATH, AdminPolicy, guard, is_admin_path, secure_headers
 from .jsondoc import JsonProvider, dumps
 from .pipeline import handle
+from .quickrequest import QuickRequest
 from .server import DIRECTIONS
 from .state import MockState
 from .store import StoreUnavailableError
@@ -132,7 +132,7 @@ class FastLane:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         if "HTTP_ORIGIN" in environ or is_admin_path(environ.get("PATH_INFO", "")):
             return self.flask_wsgi(environ, start_response)
-        exchange = Exchange(Request(environ), self.state)
+        exchange = Exchange(QuickRequest(environ), self.state)
         try:
             reply = answer(exchange)
             if isinstance(reply, Reply):

@@ -55,6 +55,26 @@ def test_deep_values_round_trip_without_recursion() -> None:
     assert innermost(redact(nested(5000))) == {"password": "***"}
 
 
+def test_redact_masks_every_secret_whatever_the_shape_and_never_shares_the_input() -> None:
+    from collections import OrderedDict
+
+    body = {"name": "a", "password": "p", "token": None, "auth": {"k": "v"}, "items": [{"apiKey": "k", "n": 1}]}
+    expected = {"name": "a", "password": "***", "token": None, "auth": "***", "items": [{"apiKey": "***", "n": 1}]}
+    for _ in range(3):  # the second time, the object's secret keys come from the cache of key sets
+        masked = redact(body)
+        assert masked == expected
+        assert body["password"] == "p" and body["items"][0]["apiKey"] == "k"  # the input is left as it was
+        assert masked["items"] is not body["items"] and masked["items"][0] is not body["items"][0]
+    other_order = {"password": "p", "name": "a"}  # another key set: its own plan
+    assert redact(other_order) == {"password": "***", "name": "a"}
+    subclassed = OrderedDict(secret="s", inner=OrderedDict(password="p"), rows=[OrderedDict(token="t")])
+    assert redact(subclassed) == {"secret": "***", "inner": {"password": "***"}, "rows": [{"token": "***"}]}
+    wide = {f"k{i}": i for i in range(100)} | {"Password": "p"}  # more keys than are planned
+    assert redact(wide)["Password"] == "***" and redact(wide)["k5"] == 5
+    assert redact([{"secret": 1}, 2, "x"]) == [{"secret": "***"}, 2, "x"]
+    assert redact("password") == "password" and redact(None) is None
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize("mode", [(), ("--workers", "2")], ids=["default", "workers"])
 def test_a_body_of_1024_levels_is_served_and_deeper_is_400(

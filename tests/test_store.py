@@ -286,3 +286,44 @@ def test_a_memory_store_takes_a_clock() -> None:
 def test_an_unknown_store_url_is_refused() -> None:
     with pytest.raises(ValueError, match="memory, sqlite:///PATH or redis://HOST:PORT/DB"):
         open_store("postgres://x")
+
+
+def test_the_sqlite_journal_stays_bounded_across_many_flushes_and_processes(tmp_path: Path) -> None:
+    """A row holds one flush's entries: the oldest rows go once `journal_size` entries are certainly
+    newer, so what is kept stays near the bound, and a read still sees the newest entries in order."""
+    import sqlite3
+
+    url = f"sqlite://{tmp_path / 'state.db'}"
+    first, second = open_store(url, journal_size=50).inner, open_store(url, journal_size=50).inner  # type: ignore[attr-defined]
+    for n in range(2000):
+        (first if n % 3 else second).record({"n": n})
+        if n % 7 == 0:
+            (first if n % 2 else second)._flush()
+    first._flush()
+    second._flush()
+    entries = first.journal()
+    assert [e["n"] for e in entries] == list(range(1950, 2000))
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        kept = db.execute("SELECT sum(count) FROM journal_batches").fetchone()[0]
+    assert 50 <= kept <= 50 + 64 + 2 * 7  # the bound, the trimming slack, a batch per process
+    first.close()
+    second.close()
+
+
+def test_a_state_file_with_the_old_journal_table_keeps_its_entries(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:  # as versions before batched rows wrote it
+        db.execute(
+            "CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, entry BLOB NOT NULL)"
+        )
+        db.executemany(
+            "INSERT INTO journal (time, entry) VALUES (?, ?)", [(t, f'{{"n": {t}, "time": {t}}}') for t in (2, 1)]
+        )
+    store = open_store(f"sqlite://{path}", journal_size=10)
+    store.record({"n": 3})
+    assert [e["n"] for e in store.journal()] == [1, 2, 3]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'journal'").fetchone()[0] == 0
+    store.close()

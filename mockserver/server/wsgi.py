@@ -4,6 +4,7 @@ answering, or break the connection - the app writes into the environ's `Directio
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 from collections.abc import Callable, Iterable
@@ -65,45 +66,70 @@ def environ_for(request: Request, server: tuple[str, int], client: tuple[str, in
         rest = target.split(b"://", 1)[1]
         target = b"/" + rest.split(b"/", 1)[1] if b"/" in rest else b"/"
     path, _, query = target.partition(b"?")
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
-        "QUERY_STRING": query.decode("latin-1"),
-        "REQUEST_URI": request.target.decode("latin-1"),
-        "RAW_URI": request.target.decode("latin-1"),
-        "SERVER_NAME": server[0],
-        "SERVER_PORT": str(server[1]),
-        "SERVER_PROTOCOL": f"HTTP/{request.version}",
-        "REMOTE_ADDR": client[0],
-        "REMOTE_PORT": client[1],
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": BrokenBody() if request.body_broken else io.BytesIO(request.body),
-        "wsgi.input_terminated": request.chunked,  # werkzeug reads a body without a length only then
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        DIRECTIONS: Directions(),
-    }
+    raw_target = request.target.decode("latin-1")
+    environ = _constant(server, client).copy()
+    environ.update(
+        {
+            "REQUEST_METHOD": request.method,
+            "PATH_INFO": unquote_to_bytes(path).decode("latin-1") if b"%" in path else path.decode("latin-1"),
+            "QUERY_STRING": query.decode("latin-1"),
+            "REQUEST_URI": raw_target,
+            "RAW_URI": raw_target,
+            "SERVER_PROTOCOL": f"HTTP/{request.version}",
+            "wsgi.input": BrokenBody() if request.body_broken else io.BytesIO(request.body),
+            "wsgi.input_terminated": request.chunked,  # werkzeug reads a body without a length only then
+            "wsgi.errors": sys.stderr,
+            DIRECTIONS: Directions(),
+        }
+    )
     underscored = []
+    keys = _KEYS
     for raw_name, raw_value in request.headers:
-        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
-        if "_" in name:  # CGI would confuse `api_key` with `api-key`: a name with `-` wins
-            underscored.append((name, value))
+        key = keys.get(raw_name)
+        if key is None:
+            key = _environ_key(raw_name)
+        value = raw_value.decode("latin-1")
+        if not key:  # CGI would confuse `api_key` with `api-key`: a name with `-` wins
+            underscored.append((raw_name.decode("latin-1"), value))
             continue
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = "HTTP_" + key
-            if key in environ:
-                value = f"{environ[key]},{value}"
+        if key in environ and key[0] == "H":  # a repeated header (HTTP_...): its values joined
+            value = f"{environ[key]},{value}"
         environ[key] = value
     for name, value in underscored:  # an API may declare one (an apiKey scheme named `api_key`)
         key = "HTTP_" + name.upper().replace("-", "_")
         if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
             environ.setdefault(key, value)
     return environ
+
+
+_KEYS: dict[bytes, str] = {}  # a header name as sent -> its environ key ("" for a name with `_`)
+_MAX_KEYS = 1024  # names are the client's to choose: the cache stops growing here
+
+
+def _environ_key(raw_name: bytes) -> str:
+    name = raw_name.decode("latin-1")
+    key = "" if "_" in name else name.upper().replace("-", "_")
+    if key and key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        key = "HTTP_" + key
+    if len(_KEYS) < _MAX_KEYS:
+        _KEYS[raw_name] = key
+    return key
+
+
+@functools.lru_cache(maxsize=256)  # one per client address and port: the entries no request changes
+def _constant(server: tuple[str, int], client: tuple[str, int]) -> dict[str, Any]:
+    return {
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": str(server[1]),
+        "REMOTE_ADDR": client[0],
+        "REMOTE_PORT": client[1],
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
 
 
 def call(app: WSGIApplication, environ: dict[str, Any]) -> Answer:
