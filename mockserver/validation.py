@@ -15,7 +15,7 @@ from referencing import Registry
 
 from .errors import JsonPath, format_field
 from .jsondoc import copy_tree
-from .validator.views import PIN_MARK, READ_ONLY_MARK
+from .validator.views import PIN_MARK, READ_ONLY_MARK, WRITE_ONLY_MARK
 
 INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
@@ -237,6 +237,8 @@ def _explain(error: jsonschema.ValidationError) -> tuple[JsonPath, str]:
         return path, f"must have {bound} {expected} item{'s' * (expected != 1)}."
     if keyword == "not" and isinstance(schema, dict) and schema.get(READ_ONLY_MARK):
         return path, "is read-only; it must not be sent in a request."
+    if keyword == "not" and isinstance(schema, dict) and schema.get(WRITE_ONLY_MARK):
+        return path, "is write-only; a response must not carry it."
     if keyword == "additionalProperties":
         return path, error.message
     return path, error.message + "."

@@ -263,3 +263,26 @@ def test_the_echo_leaves_out_nested_write_only_properties(tmp_path: Path) -> Non
     answer = client.post("/payments", json={"amount": 5, "source": source})
     assert answer.status_code == 201
     assert answer.get_json()["source"] == {"name": "Ada", "cards": [{"label": "main"}]}
+
+
+def test_a_response_example_carrying_a_write_only_property_is_refused_with_a_warning(tmp_path: Path) -> None:
+    """OpenAPI says a response SHOULD NOT carry a writeOnly property and schemathesis reads it as a
+    violation: such an example (Train Travel's card payment with its cvc) is warned about and
+    replaced by a generated body."""
+    from mockserver import create_app
+    from mockserver.spec import load_spec
+
+    spec = tmp_path / "openapi.yaml"
+    example = "              example: {amount: 5, source: {name: Ada, cvc: '123'}}\n"
+    spec.write_text(
+        NESTED_WRITE_ONLY.replace(
+            '              schema: {$ref: "#/components/schemas/Payment"}\ncomponents:',
+            '              schema: {$ref: "#/components/schemas/Payment"}\n' + example + "components:",
+        )
+    )
+    warnings = [str(w) for w in load_spec(spec).warnings]
+    assert any("source.cvc" in w and "is write-only; a response must not carry it." in w for w in warnings), warnings
+    (tmp_path / "scenarios").mkdir()
+    client = create_app(spec, tmp_path / "scenarios").test_client()
+    answer = client.post("/payments", json={"amount": 5, "source": {"name": "Ada", "cvc": "123"}}).get_json()
+    assert "cvc" not in answer["source"] and answer["source"]["name"] == "Ada"

@@ -2,7 +2,8 @@
 turned into JSON Schema that says the same, once, before any validator is compiled.
 
 - `readOnly` properties are not required in requests, and a request must not send them;
-- `writeOnly` properties are not required in responses;
+- `writeOnly` properties are not required in responses, and a response must not carry them (OpenAPI's
+  SHOULD NOT, read as schemathesis reads it);
 - a `discriminator` picks the `oneOf`/`anyOf` branch its property names: each branch is pinned to
   the values that name it (its `mapping` keys and its schema's name), as schemathesis and other
   tools read it, so two branches that both fit no longer make a valid value ambiguous.
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 READ_ONLY_MARK = "x-mock-read-only"  # on the schema that forbids a readOnly property in requests
+WRITE_ONLY_MARK = "x-mock-write-only"  # on the schema that forbids a writeOnly property in responses
 PIN_MARK = "x-mock-discriminator"  # on a branch's pin: failing it says "not this branch", not what is wrong
 
 
@@ -56,7 +58,7 @@ class _View:
         if not isinstance(node, dict):
             return node
         out = {key: self.rewrite(value) for key, value in node.items()}
-        if isinstance(node.get("required"), list):
+        if isinstance(node.get("required"), list) or isinstance(node.get("properties"), dict):
             self._release(node, out)
         if isinstance(node.get("discriminator"), dict):
             self._pin(node, out)
@@ -82,13 +84,15 @@ class _View:
         hidden = {name for name, schema in self._declared(node) if self._flagged(schema)}
         if not hidden:
             return
-        out["required"] = [name for name in node["required"] if name not in hidden]
-        if not out["required"]:
-            del out["required"]
+        if isinstance(node.get("required"), list):
+            out["required"] = [name for name in node["required"] if name not in hidden]
+            if not out["required"]:
+                del out["required"]
         own = out.get("properties")
-        if self.hidden == "readOnly" and isinstance(own, dict):
+        if isinstance(own, dict):
+            mark = READ_ONLY_MARK if self.hidden == "readOnly" else WRITE_ONLY_MARK
             for name in hidden & set(own):
-                own[name] = {"not": {}, READ_ONLY_MARK: True}
+                own[name] = {"not": {}, mark: True}
 
     def _pin(self, node: dict[str, Any], out: dict[str, Any]) -> None:
         discriminator = node["discriminator"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from ...validator.views import READ_ONLY_MARK, WRITE_ONLY_MARK
 from . import plausible
 from .check import FORMATS, is_valid
 from .regex import RegexTooHardError, string_matching
@@ -238,7 +239,10 @@ class Walk:
     def hidden_in(self, schema: Any) -> bool:
         """A writeOnly property (in a response) or a readOnly one (in a request)."""
         resolved = self.flatten(self.resolve(schema)[0]) if isinstance(schema, Mapping) else None
-        return isinstance(resolved, Mapping) and resolved.get(self.hidden) is True
+        if not isinstance(resolved, Mapping):
+            return False
+        # in the document's views the property is already forbidden: {"not": {}} with the view's mark
+        return resolved.get(self.hidden) is True or bool(resolved.get(READ_ONLY_MARK) or resolved.get(WRITE_ONLY_MARK))
 
     def entity_key(self, schema: Any, depth: int) -> Any:
         if self.entity_id is not NO_VALUE:
