@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from .spec import HTTP_METHODS
+from .validator.views import resolve
 from .yamlfile import load_yaml
 
 EXIT_CONFORMANT = 0
@@ -119,43 +121,19 @@ def selected(operations: Iterable[tuple[str, str, str]], filters: Sequence[Opera
     return chosen
 
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-def _pointer(document: Any, ref: Any) -> Any:
-    """The node an internal reference (`#/a/b`) names, or None."""
-    if not isinstance(ref, str) or not ref.startswith("#/"):
-        return None
-    node = document
-    for escaped in ref[2:].split("/"):
-        part = escaped.replace("~1", "/").replace("~0", "~")
-        node = node.get(part) if isinstance(node, dict) else None
-    return node
-
-
-def _followed(document: Any, node: Any) -> Any:
-    """`node`, or what its chain of internal references ends at (a bundled split spec's responses
-    are references into the files it gathered)."""
-    for _ in range(32):
-        if not (isinstance(node, dict) and "$ref" in node):
-            break
-        node = _pointer(document, node["$ref"])
-    return node
-
-
 def _response_objects(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each distinct Response Object, named by its first use."""
     seen: set[int] = set()
     uses: list[tuple[str, Any]] = []
     for path, item in (document.get("paths") or {}).items():
         for method in HTTP_METHODS:
-            operation = _followed(document, item.get(method) if isinstance(item, dict) else None)
+            operation = resolve(document, item.get(method) if isinstance(item, dict) else None)
             responses = (operation.get("responses") if isinstance(operation, dict) else None) or {}
             uses += [(f"{method.upper()} {path} -> {status}", r) for status, r in responses.items()]
     for name, response in ((document.get("components") or {}).get("responses") or {}).items():
         uses.append((f"#/components/responses/{name}", response))
     for where, use in uses:
-        response = _followed(document, use)
+        response = resolve(document, use)  # a bundled split spec's responses are references
         if isinstance(response, dict) and id(response) not in seen:
             seen.add(id(response))
             yield where, response
@@ -178,12 +156,12 @@ def prune_broken_links(document: dict[str, Any]) -> list[str]:
         if not isinstance(links, dict):
             continue
         for name, link in list(links.items()):
-            target = _followed(document, link)
-            if not isinstance(target, dict):
+            target = resolve(document, link)
+            if not isinstance(target, dict) or not target:  # resolve() gives {} for a dangling reference
                 reason = "a reference that names nothing"
             elif "operationId" in target and target["operationId"] not in operation_ids:
                 reason = f"operation {target['operationId']!r}, which the spec does not have"
-            elif "operationRef" in target and not isinstance(_pointer(document, target["operationRef"]), dict):
+            elif "operationRef" in target and not resolve(document, {"$ref": target["operationRef"]}):
                 reason = f"operationRef {target['operationRef']!r}, which names nothing here"
             else:
                 continue
