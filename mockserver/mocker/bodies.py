@@ -17,7 +17,7 @@ from urllib.parse import quote
 import jsonschema_rs
 import orjson
 
-from ..validator.views import WRITE_ONLY_MARK
+from ..validator.views import forbidden
 from .binary import is_file, placeholder
 from .cache import BoundedCache
 from .generator import NO_VALUE, generate, is_valid
@@ -269,7 +269,7 @@ class Mocker:
             required=frozenset(p for p in node.get("required") or [] if isinstance(p, str)),
             nullable=frozenset(name for name, sub in properties.items() if is_valid(sub, None, self.root)),
             write_only=frozenset(
-                name for name, sub in properties.items() if sub.get("writeOnly") is True or sub.get(WRITE_ONLY_MARK)
+                name for name, sub in properties.items() if sub.get("writeOnly") is True or forbidden(sub)
             ),
             schemas=dict(node["properties"]),
             root=self.root,

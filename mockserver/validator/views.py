@@ -11,12 +11,17 @@ turned into JSON Schema that says the same, once, before any validator is compil
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 READ_ONLY_MARK = "x-mock-read-only"  # on the schema that forbids a readOnly property in requests
 WRITE_ONLY_MARK = "x-mock-write-only"  # on the schema that forbids a writeOnly property in responses
 PIN_MARK = "x-mock-discriminator"  # on a branch's pin: failing it says "not this branch", not what is wrong
+
+
+def forbidden(schema: Any) -> bool:
+    """Whether a view forbids this property outright (readOnly in requests, writeOnly in responses)."""
+    return isinstance(schema, Mapping) and bool(schema.get(READ_ONLY_MARK) or schema.get(WRITE_ONLY_MARK))
 
 
 def for_requests(document: dict[str, Any]) -> dict[str, Any]:

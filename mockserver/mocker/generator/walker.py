@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from ...validator.views import READ_ONLY_MARK, WRITE_ONLY_MARK
+from ...validator.views import forbidden
 from . import plausible
 from .check import FORMATS, is_valid
 from .regex import RegexTooHardError, string_matching
@@ -242,7 +242,7 @@ class Walk:
         if not isinstance(resolved, Mapping):
             return False
         # in the document's views the property is already forbidden: {"not": {}} with the view's mark
-        return resolved.get(self.hidden) is True or bool(resolved.get(READ_ONLY_MARK) or resolved.get(WRITE_ONLY_MARK))
+        return resolved.get(self.hidden) is True or forbidden(resolved)
 
     def entity_key(self, schema: Any, depth: int) -> Any:
         if self.entity_id is not NO_VALUE:
