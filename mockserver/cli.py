@@ -353,6 +353,7 @@ def serve(
                 server.serve_forever()
             finally:
                 server.server_close()
+                state.store.close()  # writes out the journal this process still buffers
 
         with contextlib.suppress(KeyboardInterrupt):
             if workers:

@@ -165,3 +165,19 @@ def test_workers_leave_no_state_file_behind(tmp_path: Path) -> None:
     assert list(tmp_path.glob("mockserver-*/state.db"))
     server.stop()
     assert not list(tmp_path.glob("mockserver-*"))
+
+
+def test_stopped_workers_leave_their_whole_journal_in_the_state_file(tmp_path: Path) -> None:
+    """A worker writes its journal out once every few seconds when nobody reads it, and when stopped:
+    nothing it answered is lost."""
+    import sqlite3
+
+    from mockserver.jsondoc import loads
+
+    database = tmp_path / "state.db"
+    server = start_server("--workers", "2", "--state", f"sqlite://{database}", "--quiet", cwd=ROOT)
+    assert burst([server.url], 30, {**HEADERS, "Brand-URL": "kept.example"}) == {201: 30}
+    server.stop()
+    with sqlite3.connect(database) as db:
+        entries = [entry for (blob,) in db.execute("SELECT entries FROM journal_batches") for entry in loads(blob)]
+    assert sum(entry["headers"].get("Brand-Url") == "kept.example" for entry in entries) == 30

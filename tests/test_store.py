@@ -139,6 +139,49 @@ def test_the_journal_is_bounded_ordered_and_clearable(connect: OpenStore) -> Non
     assert store.journal()[0]["id"] > ids[-1]
 
 
+class CountedDraft:
+    """A deferred journal entry (store.Deferred) that counts how often it is built."""
+
+    built = 0
+
+    def __init__(self, n: int) -> None:
+        self.n, self.time = n, time.time()
+
+    def build(self) -> dict[str, object]:
+        CountedDraft.built += 1
+        return {"n": self.n, "time": self.time}
+
+
+def test_a_deferred_entry_is_built_only_if_it_is_kept(connect: OpenStore, kind: str) -> None:
+    """Entries pushed out by `journal_size` newer ones are never built; the kept ones once each.
+    Redis builds each at once: the round trip costs more than the building."""
+    store = connect(journal_size=5)
+    CountedDraft.built = 0
+    for n in range(100):
+        store.record(CountedDraft(n))
+    assert [e["n"] for e in store.journal()] == [95, 96, 97, 98, 99]
+    assert [e["n"] for e in store.journal()] == [95, 96, 97, 98, 99]
+    assert CountedDraft.built == (100 if kind == "redis" else 5)
+    ids = [e["id"] for e in store.journal()]
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    store.record({"n": "after"})
+    assert store.journal()[-1]["id"] > ids[-1]
+
+
+def test_a_sqlite_read_gets_what_another_writer_still_buffers_at_once(tmp_path: Path) -> None:
+    """Unread, a process writes its journal out only every few seconds; a reader elsewhere asks it to
+    flush (a time in a shared memory-mapped file) and has its entries within a few of its 10 ms looks."""
+    url = f"sqlite://{tmp_path / 'state.db'}"
+    reader, writer = open_store(url, journal_size=50), open_store(url, journal_size=50)
+    reader.record({"n": "reader"})
+    writer.record({"n": "writer"})
+    started = time.monotonic()
+    assert [e["n"] for e in reader.journal()] == ["reader", "writer"]
+    assert time.monotonic() - started < 0.5
+    reader.close()
+    writer.close()
+
+
 def test_a_zero_journal_keeps_nothing(connect: OpenStore) -> None:
     store = connect(journal_size=0)
     store.record({"n": 1})

@@ -28,6 +28,28 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 JournalRecord = dict[str, Any]  # JSON-ready; the store assigns "id"
+
+
+class Deferred(Protocol):
+    """A journal entry the store builds only if it keeps it: when it is read or written out, never
+    once `journal_size` newer entries have pushed it out (pipeline/journal.py's Draft)."""
+
+    time: float
+
+    def build(self) -> JournalRecord: ...
+
+
+JournalEntry = JournalRecord | Deferred
+
+
+def built(entry: JournalEntry) -> JournalRecord:
+    return entry if isinstance(entry, dict) else entry.build()
+
+
+def entry_time(entry: JournalEntry) -> float:
+    return entry.setdefault("time", time.time()) if isinstance(entry, dict) else entry.time
+
+
 Items = dict[str, dict[str, dict[str, Any]]]  # collection -> partition -> id -> item
 
 MAX_COUNTERS = 100_000  # sequence counters kept; the least recently used key is forgotten first
@@ -153,7 +175,7 @@ class Store(Protocol):
     def reset(self) -> None:
         """Forget counters, windows and stored items (not the journal or runtime choices)."""
 
-    def record(self, entry: JournalRecord) -> None:
+    def record(self, entry: JournalEntry) -> None:
         """Append to the journal, which keeps only the newest `journal_size` entries."""
 
     def journal(self) -> list[JournalRecord]:
@@ -259,7 +281,7 @@ class Guarded:
     def reset(self) -> None:
         self._call(self.inner.reset)
 
-    def record(self, entry: JournalRecord) -> None:
+    def record(self, entry: JournalEntry) -> None:
         self._call(self.inner.record, entry)
 
     def journal(self) -> list[JournalRecord]:

@@ -17,6 +17,7 @@ from . import (
     Control,
     Evictions,
     Items,
+    JournalEntry,
     JournalRecord,
     RateDecision,
     decide,
@@ -38,7 +39,7 @@ class MemoryStore:
         self._sweep_at = 1024  # windows held when the ended ones are next swept away
         self._resources: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # items oldest written first
         self._evictions = Evictions(max_items)
-        self._journal: deque[JournalRecord] = deque(maxlen=journal_size)
+        self._journal: deque[tuple[int, JournalEntry]] = deque(maxlen=journal_size)
         self._journal_ids = itertools.count(1)
         self._control = Control()
         self._salt = os.urandom(32)
@@ -110,15 +111,19 @@ class MemoryStore:
             self._windows.clear()
             self._resources.clear()
 
-    def record(self, entry: JournalRecord) -> None:
+    def record(self, entry: JournalEntry) -> None:
         if self._journal.maxlen:
-            entry["id"] = next(self._journal_ids)  # atomic under the GIL
+            entry_id = next(self._journal_ids)  # atomic under the GIL
+            if isinstance(entry, dict):
+                entry["id"] = entry_id
             with self._lock:
-                self._journal.append(entry)
+                self._journal.append((entry_id, entry))
 
     def journal(self) -> list[JournalRecord]:
         with self._lock:  # copying a deque while another thread appends would fail
-            return list(self._journal)
+            kept = [(entry_id, _built(entry_id, entry)) for entry_id, entry in self._journal]
+            self._journal = deque(kept, maxlen=self.journal_size)  # each entry is built once
+        return [entry for _, entry in kept]
 
     def clear_journal(self) -> None:
         with self._lock:
@@ -134,3 +139,11 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+
+def _built(entry_id: int, entry: JournalEntry) -> JournalRecord:
+    if isinstance(entry, dict):
+        return entry
+    record = entry.build()
+    record["id"] = entry_id
+    return record

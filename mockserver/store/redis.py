@@ -18,7 +18,18 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ..jsondoc import dumps, loads
-from . import DEFAULT_MAX_ITEMS, MAX_COUNTERS, Control, Evictions, Items, JournalRecord, RateDecision, keyed_hash
+from . import (
+    DEFAULT_MAX_ITEMS,
+    MAX_COUNTERS,
+    Control,
+    Evictions,
+    Items,
+    JournalEntry,
+    JournalRecord,
+    RateDecision,
+    built,
+    keyed_hash,
+)
 
 PREFIX = "mockserver:"
 # The fixed-window rule of `store.decide`, run atomically inside Redis.
@@ -153,9 +164,10 @@ class RedisStore:
             keys += self._redis.scan_iter(match=f"{PREFIX}{kind}:*", count=1000)
         self._redis.delete(*keys)
 
-    def record(self, entry: JournalRecord) -> None:
-        if self.journal_size:
-            self._record(keys=[PREFIX + "journal", PREFIX + "journal:id"], args=[dumps(entry), self.journal_size])
+    def record(self, entry: JournalEntry) -> None:
+        if self.journal_size:  # built at once: a round trip to Redis costs more than building it
+            keys = [PREFIX + "journal", PREFIX + "journal:id"]
+            self._record(keys=keys, args=[dumps(built(entry)), self.journal_size])
 
     def journal(self) -> list[JournalRecord]:
         entries = []
