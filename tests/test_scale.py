@@ -177,7 +177,10 @@ def test_stopped_workers_leave_their_whole_journal_in_the_state_file(tmp_path: P
     database = tmp_path / "state.db"
     server = start_server("--workers", "2", "--state", f"sqlite://{database}", "--quiet", cwd=ROOT)
     assert burst([server.url], 30, {**HEADERS, "Brand-URL": "kept.example"}) == {201: 30}
+    time.sleep(0.5)  # idle: a stop signal may land on a sleeping flusher thread, and must still end the loop
+    stopping = time.monotonic()
     server.stop()
+    assert time.monotonic() - stopping < 5 and server.process.returncode == 0
     with sqlite3.connect(database) as db:
         entries = [entry for (blob,) in db.execute("SELECT entries FROM journal_batches") for entry in loads(blob)]
     assert sum(entry["headers"].get("Brand-Url") == "kept.example" for entry in entries) == 30

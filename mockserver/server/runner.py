@@ -6,6 +6,7 @@ reloads): either way a waiting request holds no thread."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import threading
 from collections.abc import Callable
@@ -46,6 +47,11 @@ class Server:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
+        if threading.current_thread() is threading.main_thread():
+            # A stop ends the loop, so whoever called this can still clean up (the journal is written
+            # out). Through the loop: a signal that lands on another thread must still wake it.
+            for stop in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(stop, loop.stop)
         settings = self._settings
         try:
             server = loop.run_until_complete(

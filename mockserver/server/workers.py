@@ -44,8 +44,7 @@ def serve_forked(
                 if other is not sock:
                     other.close()
             try:
-                # Either signal ends serve() by KeyboardInterrupt, so the worker's store writes out what it buffers.
-                signal.signal(signal.SIGTERM, signal.default_int_handler)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.default_int_handler)
                 if in_each_worker is not None:
                     in_each_worker()
