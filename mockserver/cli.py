@@ -341,7 +341,7 @@ def serve(
 
         def serve_on(sock: socket.socket) -> None:
             server = Server(
-                app,
+                app.wsgi_app,  # the fast lane itself: Flask's __call__ only calls it
                 sock,
                 request_timeout,
                 max_body_size,

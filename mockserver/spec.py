@@ -281,7 +281,7 @@ class Operation:
         """Query keys its parameters own, which an exploded object parameter must leave alone."""
         return frozenset(p.name for p in self.parameters if p.location == "query")
 
-    @property
+    @cached_property  # asked on every success
     def success_status(self) -> int | None:
         return min((s for s in self.responses if 200 <= s < 300), default=None)
 

@@ -253,7 +253,7 @@ class SqliteStore:
     def record(self, entry: JournalEntry) -> None:
         if not self.journal_size:
             return
-        if self._flusher_pid != os.getpid():
+        if self._flusher_pid != _Process.pid:
             self._start_flusher()
         item = (entry_time(entry), entry)
         with self._pending_lock:
@@ -431,6 +431,20 @@ def _private_file(path: Path) -> None:
         os.fchmod(fd, 0o600)
     finally:
         os.close(fd)
+
+
+class _Process:
+    """This process's id, kept current across forks: os.getpid() is a system call, and every request
+    is recorded."""
+
+    pid = os.getpid()
+
+    @classmethod
+    def forked(cls) -> None:
+        cls.pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_Process.forked)
 
 
 def _read_time(shared: mmap.mmap) -> float:
