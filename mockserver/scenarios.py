@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,15 +51,23 @@ class Scenario:
     latency: Latency | None = None
     stateful: bool = False
     outside_contract: bool = False
+    _rules_for: dict[tuple[str, bool | None], tuple[Rule, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
-    def rules_for(self, operation: Operation, valid_only: bool | None = None) -> list[Rule]:
-        """The rules that may answer `operation`; `valid_only` picks those matched after validation."""
-        return [
-            r
-            for r in self.rules
-            if (r.match.operations is None or operation.operation_id in r.match.operations)
-            and (valid_only is None or r.match.valid_only == valid_only)
-        ]
+    def rules_for(self, operation: Operation, valid_only: bool | None = None) -> tuple[Rule, ...]:
+        """The rules that may answer `operation`; `valid_only` picks those matched after validation.
+        Worked out once per operation: every request asks twice."""
+        key = (operation.operation_id, valid_only)
+        found = self._rules_for.get(key)
+        if found is None:
+            found = self._rules_for[key] = tuple(
+                r
+                for r in self.rules
+                if (r.match.operations is None or operation.operation_id in r.match.operations)
+                and (valid_only is None or r.match.valid_only == valid_only)
+            )
+        return found
 
     def fixed_statuses(self, operation: Operation) -> set[int] | None:
         """The statuses a rule that matches every request of `operation` always answers with, if any."""

@@ -117,3 +117,21 @@ def test_under_mockservers_server_the_stream_is_the_body_as_read() -> None:
     body = io.BytesIO(b"{}")
     request = QuickRequest({**ENVIRON, "CONTENT_LENGTH": "2", "wsgi.input": body, DIRECTIONS: Directions()})
     assert request.stream is body
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        ENVIRON,
+        {"REQUEST_METHOD": "get", "PATH_INFO": "//a/%C3%A9/", "SCRIPT_NAME": "/root/", "QUERY_STRING": "a=1&b"},
+        {"PATH_INFO": "/caf\xc3\xa9", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8080", "REMOTE_ADDR": "::1"},
+        {"SERVER_NAME": "sock", "SERVER_PORT": "", "wsgi.url_scheme": "https", "QUERY_STRING": "x=%FF"},
+    ],
+)
+def test_the_quick_request_is_set_up_as_werkzeugs(environ: dict[str, Any]) -> None:
+    """QuickRequest sets werkzeug's attributes itself (skipping a header view it replaces): each the same."""
+    quick, slow = QuickRequest(dict(environ)), WerkzeugRequest(dict(environ), populate_request=False)
+    for name in ("method", "scheme", "server", "root_path", "path", "query_string", "remote_addr", "shallow"):
+        assert getattr(quick, name) == getattr(slow, name), name
+    assert quick.url == slow.url and quick.args == slow.args and quick.full_path == slow.full_path
+    assert sorted(quick.headers.items()) == sorted(slow.headers.items())

@@ -130,7 +130,7 @@ def _first_rule(exchange: Exchange, valid_only: bool) -> Reply | None:
         if (r.match.operations is None or operation.operation_id in r.match.operations)
         and r.match.valid_only == valid_only
     ]
-    for rule in expected + scenario.rules_for(operation, valid_only):
+    for rule in (*expected, *scenario.rules_for(operation, valid_only)):
         if rule.match.has_conditions and not rule.match.test(exchange.view()):
             continue
         return _apply(exchange, rule)
