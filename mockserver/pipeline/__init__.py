@@ -4,7 +4,6 @@ In front of an upstream, a refusal from a CHECKS step is reported and withheld (
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 from ..envelope import stamp_correlation_id, store_unavailable
@@ -41,11 +40,14 @@ def handle(exchange: Exchange) -> Reply:
     except StoreUnavailableError as outage:  # logged once per outage by the store itself
         exchange.decided_by = "state store unavailable"
         reply = store_unavailable(exchange, outage.retry_after)
-    reply.headers.update(exchange.extra_headers)
+    if exchange.extra_headers:
+        reply.headers.update(exchange.extra_headers)
     if reply.status >= 400 and reply.fault is None and not reply.from_upstream:
         stamp_correlation_id(reply, exchange.correlation_id)
-    with contextlib.suppress(StoreUnavailableError):  # the journal lives in the store that is down
+    try:  # noqa: SIM105 - contextlib.suppress would build a context manager for every request
         record(exchange, reply)
+    except StoreUnavailableError:  # the journal lives in the store that is down
+        pass
     return reply
 
 

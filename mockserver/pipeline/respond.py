@@ -28,12 +28,16 @@ from ..validator.shape import Shape
 def _rendered(value: Any, schema: Mapping[str, Any]) -> Any:
     if value is None and "default" in schema:
         value = schema["default"]
-    renderings = schema.get("x-rendered-as")
-    if isinstance(renderings, dict) and isinstance(value, str | int) and str(value) in renderings:
-        return renderings[str(value)]
-    if isinstance(value, float) and value.is_integer() and "integer" in _types(schema):
+    if RENDERED_AS in schema:
+        renderings = schema[RENDERED_AS]
+        if isinstance(renderings, dict) and isinstance(value, (str, int)) and str(value) in renderings:
+            return renderings[str(value)]
+    if type(value) is float and value.is_integer() and "integer" in _types(schema):
         return int(value)
     return value
+
+
+RENDERED_AS = "x-rendered-as"
 
 
 def _types(schema: Mapping[str, Any]) -> list[str]:
@@ -53,8 +57,9 @@ def echo(
     value says the response carries them). With the response object's `shape`, also the properties it
     declares, never a writeOnly one, and a null where the schema admits none is left out. With the
     request's own shape (`sent`), nested writeOnly properties (a card's cvc) stay out too."""
+    write_only = shape.write_only if shape is not None else frozenset()
     for name, schema in properties.items():
-        if shape is not None and name in shape.write_only:
+        if name in write_only:
             continue
         if name in target:
             if name not in request and "default" not in schema and "null" not in _types(schema):
@@ -67,14 +72,19 @@ def echo(
             value = _rendered(request[name], schema)
         else:
             continue
-        if sent is not None and isinstance(value, dict | list):
-            value = sent.property(name).without_write_only(value)
-        if value is None and shape is not None and name not in shape.nullable:
+        if isinstance(value, (dict, list)):  # a tuple: `dict | list` would build a union on every call
+            if sent is not None:
+                value = sent.property(name).without_write_only(value)
+            if (
+                isinstance(value, dict)
+                and isinstance(target.get(name), dict)
+                and not (shape and shape.fits(name, value))
+            ):
+                value = _merged(target[name], value)  # a partial object: laid over the response's own
+        elif value is None and shape is not None and name not in shape.nullable:
             if name not in shape.required:
                 target.pop(name, None)  # absent rather than a null the response schema refuses
             continue
-        if isinstance(value, dict) and isinstance(target.get(name), dict) and not (shape and shape.fits(name, value)):
-            value = _merged(target[name], value)  # a partial object: laid over the response's own
         target[name] = value
     if fresh_id and "id" in target and "id" not in properties:
         target["id"] = new_id(target["id"])
