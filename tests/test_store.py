@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.store import Control, Store, open_store
+from mockserver.store import LAZY_JOURNAL, Control, Store, open_store
 from mockserver.store.memory import MemoryStore
+from mockserver.store.sqlite import FLUSH_BATCH
 from tests.services import redis_server
 
 OpenStore = Callable[..., Store]
@@ -166,6 +167,20 @@ def test_a_deferred_entry_is_built_only_if_it_is_kept(connect: OpenStore, kind: 
     assert ids == sorted(ids) and len(set(ids)) == 5
     store.record({"n": "after"})
     assert store.journal()[-1]["id"] > ids[-1]
+
+
+def test_a_journal_above_the_lazy_size_builds_its_entries_as_they_come(connect: OpenStore) -> None:
+    """Bigger than LAZY_JOURNAL, a journal keeps nearly every entry: they are built as they come (SQLite:
+    in batches), so unbuilt ones, each holding a whole exchange, never pile up."""
+    store = connect(journal_size=LAZY_JOURNAL + 1000)
+    CountedDraft.built = 0
+    for n in range(FLUSH_BATCH * 3):
+        store.record(CountedDraft(n))
+    deadline = time.monotonic() + 2
+    while CountedDraft.built < FLUSH_BATCH * 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # SQLite's flusher looks every 10 ms
+    assert CountedDraft.built >= FLUSH_BATCH * 2
+    assert len(store.journal()) == FLUSH_BATCH * 3
 
 
 def test_a_sqlite_read_gets_what_another_writer_still_buffers_at_once(tmp_path: Path) -> None:

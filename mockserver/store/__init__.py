@@ -40,6 +40,10 @@ class Deferred(Protocol):
 
 
 JournalEntry = JournalRecord | Deferred
+# A journal of up to this many entries (the default size) keeps them unbuilt until read or written
+# out. An unbuilt entry holds its whole exchange, about 16 KB; a bigger journal builds each entry as
+# it comes (SQLite: in batches of FLUSH_BATCH), since it keeps nearly all of them anyway.
+LAZY_JOURNAL = 1000
 
 
 def built(entry: JournalEntry) -> JournalRecord:

@@ -13,6 +13,7 @@ from typing import Any
 from ..jsondoc import copy_tree
 from . import (
     DEFAULT_MAX_ITEMS,
+    LAZY_JOURNAL,
     MAX_COUNTERS,
     Control,
     Evictions,
@@ -20,6 +21,7 @@ from . import (
     JournalEntry,
     JournalRecord,
     RateDecision,
+    built,
     decide,
     keyed_hash,
 )
@@ -114,6 +116,8 @@ class MemoryStore:
     def record(self, entry: JournalEntry) -> None:
         if self._journal.maxlen:
             entry_id = next(self._journal_ids)  # atomic under the GIL
+            if self.journal_size > LAZY_JOURNAL:
+                entry = built(entry)
             if isinstance(entry, dict):
                 entry["id"] = entry_id
             with self._lock:
