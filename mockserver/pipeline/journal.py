@@ -81,7 +81,8 @@ class Draft:
     JournalRecord only when a store keeps it (see store.Deferred). The stores build an entry when
     it is read or flushed, and never one that the newest `journal_size` have already pushed out:
     under load most entries are never read, and building one (masking the headers, query and both
-    bodies) cost about 12 of the 65 us a request took in-process. Nothing unmasked leaves the process."""
+    bodies) cost about 12 of the 65 us a request took in-process. A journal above store.LAZY_JOURNAL
+    entries builds each as it comes. Nothing unmasked leaves the process."""
 
     __slots__ = ("elapsed_ms", "exchange", "reply", "time")
 

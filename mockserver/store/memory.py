@@ -146,8 +146,10 @@ class MemoryStore:
 
 
 def _built(entry_id: int, entry: JournalEntry) -> JournalRecord:
+    """The entry with its id. One recorded built got its id then; a draft is built here, once (the
+    deque keeps what this returns)."""
     if isinstance(entry, dict):
         return entry
-    record = entry.build()
+    record = built(entry)
     record["id"] = entry_id
     return record
