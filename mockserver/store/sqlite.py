@@ -8,14 +8,14 @@ the journal; a flock waiter is woken by the kernel the moment the lock is free.
 
 The journal is written in batches: a transaction per request from each of two workers measured
 300 us per request against 180 us without (the writers evict each other's page cache). Each
-process buffers its newest `journal_size` entries unbuilt (store.Deferred) and a flusher thread
-writes them every FLUSH_EVERY seconds, at stop, or as soon as a reader asks, each flush as one row holding its entries
-as a JSON array (a row per entry cost 7 us per entry in the flush, a row per batch under 1 us). An
-entry pushed out of the buffer by `journal_size` newer ones could never be read, so it is never
-built: under load most are not (flushing every 10 ms, building and writing every entry, cost a
-fifth of a worker's time). A journal above LAZY_JOURNAL entries keeps nearly all of them, so
-it is written every FLUSH_BATCH entries instead: a buffer of 5 s of unbuilt entries took 490 MB per
-worker at 100,000, and building them at once held the GIL for 260 ms.
+process buffers its newest `journal_size` entries unbuilt (store.Deferred), and a flusher thread
+writes them every FLUSH_EVERY seconds, at stop, or as soon as a reader asks: each flush is one row
+holding its entries as a JSON array (a row per entry cost 7 us per entry in the flush, a row per
+batch under 1 us). An entry pushed out of the buffer by `journal_size` newer ones could never be
+read, so it is never built: under load most are not (flushing every 10 ms, building and writing
+every entry, cost a fifth of a worker's time). A journal above LAZY_JOURNAL entries keeps nearly
+all of them, so it is written every FLUSH_BATCH entries instead: a buffer of 5 s of unbuilt entries
+took 490 MB per worker at 100,000, and building them at once held the GIL for 260 ms.
 
 A journal read first asks every process to flush (a time in a small shared memory-mapped file,
 which their flushers look at every 10 ms) and waits until every live process has flushed past the
@@ -268,7 +268,7 @@ class SqliteStore:
             self._recorded += 1
 
     def _start_flusher(self) -> None:
-        """Once per process: announce this process as a journal writer, then flush every 10 ms."""
+        """Once per process: announce this process as a journal writer, and start its flusher thread."""
         with self._pending_lock:
             if self._flusher_pid == os.getpid():
                 return
