@@ -142,6 +142,15 @@ def loads(data: bytes | str) -> Any:
     return _loads_deep(data.decode("utf-8") if isinstance(data, bytes) else data)
 
 
+def loads_any(data: bytes) -> Any:
+    """Parse JSON that `dumps` wrote: orjson, or for what it refuses (integers over 64 bits, more
+    than MAX_DEPTH levels) the iterative parser."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _loads_deep(data.decode("utf-8"))
+
+
 _SPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
 _LITERALS = {"true": True, "false": False, "null": None}

@@ -12,9 +12,12 @@ import time
 from typing import Any
 from urllib.parse import unquote_plus
 
+import orjson
+from werkzeug.exceptions import ClientDisconnected
+
 from ..accesslog import access_log, log
 from ..exchange import Exchange, Reply
-from ..rules import MISSING
+from ..jsondoc import dumps, loads_any
 from ..spec import is_json
 from ..state import REDACTED, is_secret, redact
 from ..store import JournalRecord
@@ -57,62 +60,99 @@ def _query(raw: bytes, credentials: frozenset[str]) -> str:
     return "&".join(parts)
 
 
-def _body_readable(exchange: Exchange) -> bool:
-    """Whether the journal shows the body: one validation parsed, or a JSON one of declared length
-    within the limit, read even when the answer did not need it (a 401, a forced 429). A chunked
-    body is never waited for."""
-    if exchange.body is not None:
-        return True
+def _raw_json_body(exchange: Exchange) -> bytes | None:
+    """The JSON body as sent, when the journal shows it: one validation parsed, or one of declared
+    length within the limit, read now even when the answer did not need it (a 401, a forced 429).
+    A chunked body is never waited for."""
     request = exchange.request
-    readable = exchange.body_was_read or 0 < (request.content_length or 0) <= exchange.config.max_body_size
-    return readable and is_json(request.mimetype)
-
-
-def _body(exchange: Exchange) -> Any:
-    """The JSON body as sent, secrets masked."""
-    if exchange.body is not None:  # validation parsed it
-        return redact(exchange.body)
-    body = exchange.view().body if _body_readable(exchange) else MISSING
-    return None if body is MISSING else redact(body)
+    if exchange.body is None:
+        readable = exchange.body_was_read or 0 < (request.content_length or 0) <= exchange.config.max_body_size
+        if not readable or not is_json(request.mimetype):
+            return None
+    elif exchange.media is None or exchange.media.kind != "json":
+        return None
+    try:
+        raw = exchange.raw_body()
+    except (OSError, ClientDisconnected):
+        return None
+    return None if exchange.body_over_limit else raw
 
 
 class Draft:
-    """A journal entry as recorded: the finished exchange and its reply, built into a masked
-    JournalRecord only when a store keeps it (see store.Deferred). The stores build an entry when
-    it is read or flushed, and never one that the newest `journal_size` have already pushed out:
-    under load most entries are never read, and building one (masking the headers, query and both
-    bodies) cost about 12 of the 65 us a request took in-process. A journal above store.LAZY_JOURNAL
-    entries builds each as it comes. Nothing unmasked leaves the process."""
+    """A journal entry as recorded: what it will show, unmasked and as bytes where it can be, built
+    into a masked JournalRecord only when a store keeps it (see store.Deferred). The stores build an
+    entry when it is read or flushed, and never one that the newest `journal_size` have already
+    pushed out: under load most entries are never read. It keeps the bytes of a JSON body and of a
+    JSON reply (serialized here, once, for the wire too), not their trees, and not the exchange: a
+    kept entry is a few objects, so a journal of 1,000 costs the request path little. A journal above
+    store.LAZY_JOURNAL entries builds each as it comes. Nothing unmasked leaves the process."""
 
-    __slots__ = ("elapsed_ms", "exchange", "reply", "time")
+    __slots__ = (
+        "body",
+        "credentials",
+        "elapsed_ms",
+        "environ",
+        "operation",
+        "path",
+        "payload",
+        "raw_body",
+        "response",
+        "response_headers",
+        "rule",
+        "scenario",
+        "status",
+        "time",
+        "violations",
+    )
 
     def __init__(self, exchange: Exchange, reply: Reply, moment: float, elapsed_ms: float) -> None:
-        self.exchange, self.reply, self.time, self.elapsed_ms = exchange, reply, moment, elapsed_ms
+        self.time, self.elapsed_ms = moment, elapsed_ms
+        request = exchange.request
+        self.environ, self.path = request.environ, request.path
+        self.raw_body = _raw_json_body(exchange)
+        self.body = exchange.body if self.raw_body is None else None  # a form's, XML's... as read
+        operation, scenario = exchange.operation, exchange.scenario
+        self.operation = operation.operation_id if operation else None
+        self.scenario = scenario.name if scenario else None
+        self.rule, self.violations = exchange.decided_by, exchange.violations
+        self.credentials = exchange.config.spec.credential_names
+        self.status, self.response_headers = reply.status, reply.headers
+        self.response, self.payload = reply.body, None
+        if reply.payload is None and reply.body is not None and reply.status != 204:
+            reply.payload = self.payload = dumps(reply.body)  # what the wire sends: kept, not the tree
+            self.response = None
 
     def build(self) -> JournalRecord:
-        exchange, reply = self.exchange, self.reply
-        request = exchange.request
-        credentials = exchange.config.spec.credential_names
-        errors = reply.body.get("errors") if reply.status >= 400 and isinstance(reply.body, dict) else None
+        response, credentials, environ = self.response, self.credentials, self.environ
+        if self.payload is not None:
+            response = loads_any(self.payload)
+        errors = response.get("errors") if self.status >= 400 and isinstance(response, dict) else None
         entry = {
             "time": self.time,
-            "method": request.method,
-            "path": request.path,
-            "query": _query(request.query_string, credentials),
-            "headers": _headers(request.environ, credentials),
-            "body": _body(exchange),
-            "operation": exchange.operation.operation_id if exchange.operation else None,
-            "scenario": exchange.scenario.name if exchange.scenario else None,
-            "rule": exchange.decided_by,
-            "status": reply.status,
-            "response": redact(reply.body) if reply.body is not None else None,
-            "response_headers": {k: REDACTED if is_secret(k) else v for k, v in reply.headers.items()},
+            "method": environ.get("REQUEST_METHOD", "GET").upper(),
+            "path": self.path,
+            "query": _query(environ.get("QUERY_STRING", "").encode("latin-1"), credentials),
+            "headers": _headers(environ, credentials),
+            "body": redact(self.body if self.raw_body is None else _parsed(self.raw_body)),
+            "operation": self.operation,
+            "scenario": self.scenario,
+            "rule": self.rule,
+            "status": self.status,
+            "response": redact(response) if response is not None else None,
+            "response_headers": {k: REDACTED if is_secret(k) else v for k, v in self.response_headers.items()},
             "errors": list(errors) if isinstance(errors, list) else [],
             "elapsed_ms": round(self.elapsed_ms, 3),
         }
-        if exchange.violations is not None:  # proxied (serve --upstream): what broke the contract, both ways
-            entry["violations"] = exchange.violations
+        if self.violations is not None:  # proxied (serve --upstream): what broke the contract, both ways
+            entry["violations"] = self.violations
         return entry
+
+
+def _parsed(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def record(exchange: Exchange, reply: Reply) -> None:
@@ -120,8 +160,6 @@ def record(exchange: Exchange, reply: Reply) -> None:
     request = exchange.request
     store = exchange.state.store
     if store.journal_size:
-        if _body_readable(exchange):
-            exchange.raw_body()  # read now: the request's stream may be gone by the time the entry is built
         store.record(Draft(exchange, reply, time.time(), elapsed_ms))
     if log.isEnabledFor(logging.INFO):
         violations = len(exchange.violations or [])
