@@ -9,6 +9,7 @@ import errno
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -314,6 +315,33 @@ def test_pipelined_requests_are_answered_in_order(server: LiveServer) -> None:
     sock.sendall(POST + b"\r\n" + BODY + missing + POST + b"\r\n" + BODY)
     assert [status for status, _, _ in read_responses(sock, 3)] == [201, 404, 201]
     sock.close()
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    data = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def test_answers_written_before_a_close_or_a_fault_go_out_first(server: LiveServer) -> None:
+    """Answers wait in the outbox until the loop's pass ends; a close or a fault on the same
+    connection must send them first, not drop them."""
+    arm_fault(server, "empty-after", {"fault": "empty-response"})
+    conflicting = b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"
+    faulty = POST + b"X-Fault: empty-after\r\n\r\n" + BODY
+    continued = POST + b"Expect: 100-continue\r\n\r\n" + BODY
+    for pipelined, statuses in [
+        (conflicting, [201, 400]),  # a refusal, then the close
+        (faulty, [201]),  # a fault that breaks the connection without a byte
+        (continued + b"GET /unknown HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", [201, 100, 201, 404]),
+    ]:
+        sock = connect(server, timeout=5)
+        sock.sendall(POST + b"\r\n" + BODY + pipelined)
+        data = read_until_closed(sock)
+        sock.close()
+        assert re.findall(rb"HTTP/1\.1 (\d{3}) ", data) == [str(status).encode() for status in statuses], data
 
 
 def test_expect_100_continue_gets_its_interim_answer(server: LiveServer) -> None:

@@ -1,7 +1,8 @@
 """One client connection: llhttp (httptools) parses strictly, the body is read up to the size limit
 and no further, the whole request (headers and body) must arrive within the request timeout, and
 the connection stays open for the next request. A request being answered late (latency, a `timeout`
-hold) or read slowly is a timer and a buffer here, never a thread: other clients do not wait."""
+hold) or read slowly is a timer and a buffer here, never a thread: other clients do not wait.
+Answers go out together at the end of the loop's pass (outbox.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import httptools
 
+from .outbox import Outbox
 from .refusal import refusal
 from .wsgi import Answer, Request, call, environ_for
 
@@ -47,6 +49,7 @@ class Settings:
     offload: Callable[[dict[str, Any]], bool]  # True: run the app in the thread pool (it may block)
     executor: Executor
     address: tuple[str, int]
+    outbox: Outbox
 
 
 class RefusedError(Exception):
@@ -76,6 +79,7 @@ class Connection(asyncio.Protocol):
         self.deadline = 0.0
         self.timer: asyncio.TimerHandle | None = None  # fires at or before the deadline (see _arm)
         self.waiting: asyncio.TimerHandle | None = None  # a late answer or a held fault
+        self.output: list[bytes] = []  # written, and handed to the transport when the outbox flushes
 
     # -- the transport's side ----------------------------------------------------------------------
 
@@ -90,6 +94,7 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport, self.closing = None, True
+        self.output.clear()
         self._disarm()
         if self.timer is not None:
             self.timer.cancel()
@@ -187,7 +192,7 @@ class Connection(asyncio.Protocol):
             request.keep_alive = False  # never read: answered at once (413), then the connection closes
             self._finish_request(stop_reading=True)
         elif expect == b"100-continue" and (declared or request.chunked) and not self.busy and self.transport:
-            self.transport.write(CONTINUE)
+            self._write(CONTINUE, close=False)
 
     def on_body(self, body: bytes) -> None:
         request = self.request
@@ -316,9 +321,18 @@ class Connection(asyncio.Protocol):
     def _write(self, data: bytes, close: bool) -> None:
         if self.transport is None:
             return
-        self.transport.write(data)
+        if not self.output:
+            self.settings.outbox.add(self)
+        self.output.append(data)
         if close:
             self._close()
+
+    def flush(self) -> None:
+        """Hand what was written to the transport: when the outbox flushes, or before a close."""
+        output = self.output
+        if output and self.transport is not None:
+            self.transport.write(output[0] if len(output) == 1 else b"".join(output))
+        output.clear()
 
     def _close(self) -> None:
         """Close once the answer is sent. With input left unread, closing at once would make the kernel
@@ -330,6 +344,7 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if transport is None:
             return
+        self.flush()
         if self.discarding and transport.can_write_eof():
             transport.write_eof()
             self.waiting = self.loop.call_later(LINGER, transport.close)
@@ -346,6 +361,7 @@ class Connection(asyncio.Protocol):
         if transport is None:
             return
         self.closing = True
+        self.flush()  # the answers before it (pipelined) go out first
         if fault == "connection-reset":
             sock = transport.get_extra_info("socket")
             if sock is not None:

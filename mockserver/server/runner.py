@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..guard import is_admin_path
 from .connection import Connection, Settings
+from .outbox import Outbox
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -40,7 +41,9 @@ class Server:
             (lambda environ: True) if app_blocks else (lambda environ: is_admin_path(environ["PATH_INFO"]))
         )
         host, port = sock.getsockname()[:2]
-        self._settings = Settings(app, request_timeout, max_body_size, offload, self._executor, (str(host), int(port)))
+        self._settings = Settings(
+            app, request_timeout, max_body_size, offload, self._executor, (str(host), int(port)), Outbox()
+        )
 
     def serve_forever(self) -> None:
         """Serve until shutdown() (from another thread) or KeyboardInterrupt."""
