@@ -5,6 +5,7 @@ state shared by every store opened on the same URL."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -185,7 +186,8 @@ def test_a_journal_above_the_lazy_size_builds_its_entries_as_they_come(connect: 
 
 def test_a_sqlite_read_gets_what_another_writer_still_buffers_at_once(tmp_path: Path) -> None:
     """Unread, a process writes its journal out only every few seconds; a reader elsewhere asks it to
-    flush (a time in a shared memory-mapped file) and has its entries within a few of its 10 ms looks."""
+    flush (a time in a shared memory-mapped file, and a datagram that wakes its flusher) and has its
+    entries at once."""
     url = f"sqlite://{tmp_path / 'state.db'}"
     reader, writer = open_store(url, journal_size=50), open_store(url, journal_size=50)
     reader.record({"n": "reader"})
@@ -195,6 +197,26 @@ def test_a_sqlite_read_gets_what_another_writer_still_buffers_at_once(tmp_path: 
     assert time.monotonic() - started < 0.5
     reader.close()
     writer.close()
+
+
+def test_an_idle_sqlite_flusher_sleeps_until_it_is_due_or_woken(tmp_path: Path) -> None:
+    """No polling: a thread that looks every 10 ms takes the GIL from the serving thread each time."""
+    store = open_store(f"sqlite://{tmp_path / 'state.db'}", journal_size=50)
+    earlier = set(threading.enumerate())
+    store.record({"n": 1})  # starts its flusher
+    (flusher,) = [t for t in threading.enumerate() if t.name == "mockserver-journal" and t not in earlier]
+
+    def wakes() -> int:
+        status = Path(f"/proc/self/task/{flusher.native_id}/status").read_text()
+        return sum(int(line.split()[1]) for line in status.splitlines() if "ctxt_switches" in line)
+
+    before = wakes()
+    time.sleep(1)
+    assert wakes() - before <= 2  # looking every 10 ms: about 100
+    started = time.monotonic()
+    assert [e["n"] for e in open_store(store.url, journal_size=50).journal()] == [1]  # woken by the read
+    assert time.monotonic() - started < 0.5
+    store.close()
 
 
 def test_a_zero_journal_keeps_nothing(connect: OpenStore) -> None:
