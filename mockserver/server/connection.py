@@ -329,10 +329,9 @@ class Connection(asyncio.Protocol):
 
     def flush(self) -> None:
         """Hand what was written to the transport: when the outbox flushes, or before a close."""
-        output = self.output
+        output, self.output = self.output, []
         if output and self.transport is not None:
             self.transport.write(output[0] if len(output) == 1 else b"".join(output))
-        output.clear()
 
     def _close(self) -> None:
         """Close once the answer is sent. With input left unread, closing at once would make the kernel

@@ -64,6 +64,7 @@ class Server:
             try:
                 loop.run_forever()
             finally:
+                settings.outbox.flush()  # the answers of the loop's last pass
                 server.close()
         finally:
             self._started.set()
