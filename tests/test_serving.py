@@ -13,6 +13,7 @@ import re
 import signal
 import socket
 import statistics
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -342,6 +343,74 @@ def test_answers_written_before_a_close_or_a_fault_go_out_first(server: LiveServ
         data = read_until_closed(sock)
         sock.close()
         assert re.findall(rb"HTTP/1\.1 (\d{3}) ", data) == [str(status).encode() for status in statuses], data
+
+
+def test_a_long_pipeline_waiting_behind_a_slow_answer_is_answered_whole(server: LiveServer) -> None:
+    """Each answer given at once used to start the next from inside itself: 242 deep, Python's
+    recursion limit stopped the connection for good."""
+    sock = connect(server, timeout=10)
+    sock.sendall(POST + b"X-Mock-Scenario: slow\r\n\r\n" + BODY + b"GET /nope/deeper HTTP/1.1\r\n\r\n" * 2000)
+    statuses = [status for status, _, _ in read_responses(sock, 2001)]
+    sock.close()
+    assert statuses == [201] + [404] * 2000
+
+
+def test_what_was_asked_before_a_refusal_or_a_close_is_answered(server: LiveServer) -> None:
+    """A refusal, an over-limit body or `Connection: close` later in the same send used to close the
+    connection with the first answer, and the requests in between were never answered."""
+    slow = POST + b"X-Mock-Scenario: slow\r\n\r\n" + BODY
+    between = POST + b"\r\n" + BODY + b"GET /nope/deeper HTTP/1.1\r\n\r\n"
+    over = POST.replace(f"Content-Length: {len(BODY)}".encode(), b"Content-Length: 2000000000") + b"\r\n"
+    for last, status in [(b"GARBAGE\r\n\r\n", 400), (over, 413), (POST + b"Connection: close\r\n\r\n" + BODY, 201)]:
+        sock = connect(server, timeout=5)
+        sock.sendall(slow + between + last + POST + b"\r\n" + BODY)  # the last request is never read
+        data = read_until_closed(sock)
+        sock.close()
+        assert re.findall(rb"HTTP/1\.1 (\d{3}) ", data) == [b"201", b"201", b"404", str(status).encode()], data
+
+
+def test_a_client_pipelining_thousands_of_requests_does_not_stall_the_others(server: LiveServer) -> None:
+    """One read of 10,000 small pipelined requests used to be answered in one go (0.6 s in which no
+    other client was served); now each connection answers PER_TURN, then the others get their turn."""
+    stop = threading.Event()
+
+    def pipeline() -> None:
+        with connect(server, timeout=10) as sock:
+            batch = b"GET /nope/deeper HTTP/1.1\r\nHost: x\r\n\r\n" * 10_000
+            while not stop.is_set():
+                sock.sendall(batch)
+                answered, tail = 0, b""
+                while answered < 10_000:
+                    chunk = tail + sock.recv(1 << 20)
+                    answered += chunk.count(b"HTTP/1.1 404")
+                    tail = chunk[-12:]
+
+    pipeliner = threading.Thread(target=pipeline, daemon=True)
+    pipeliner.start()
+    time.sleep(0.3)
+    try:
+        took = fast_latencies(server, 200)
+    finally:
+        stop.set()
+        pipeliner.join(20)
+    assert max(took) < 150, f"slowest {max(took):.0f} ms"  # before: 600-1200 ms
+
+
+def test_a_client_that_never_reads_its_answers_is_not_answered_further(server: LiveServer) -> None:
+    """Answers went on being made while they piled up unsent: 3 such clients took 1.8 GB."""
+    if "--workers" in server.process.args:
+        pytest.skip("one process to measure; the workers run the same server")
+    before = peak_rss_kib(server)
+    asks = b"GET /__mock/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 1500  # 28 KB answers, 42 MB
+    clients = [connect(server, timeout=5) for _ in range(3)]
+    for sock in clients:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.sendall(asks)
+    time.sleep(3)
+    assert p99(fast_latencies(server, 30)) < 100
+    assert peak_rss_kib(server) - before < 30 * 1024  # KiB
+    for sock in clients:
+        sock.close()
 
 
 def test_expect_100_continue_gets_its_interim_answer(server: LiveServer) -> None:

@@ -37,6 +37,12 @@ ANSWER_NAME_LENGTHS = frozenset(len(name) for name in ("connection", "transfer-e
 RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
 LINGER = 2.0  # seconds a connection with unread input stays half-open after its answer (see _close)
 LINGER_BYTES = 4 * 1024 * 1024  # and how much of that input it throws away meanwhile, at most
+# A client that pipelines (many requests in one send) gets PER_TURN answers, then the other connections
+# get theirs before it gets more; at most MAX_QUEUED of its requests wait parsed, the rest of its bytes
+# unparsed (fed FEED_SLICE bytes at a time while requests wait).
+PER_TURN = 16
+MAX_QUEUED = 64
+FEED_SLICE = 4096
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,10 @@ class Connection(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None  # fires at or before the deadline (see _arm)
         self.waiting: asyncio.TimerHandle | None = None  # a late answer or a held fault
         self.output: list[bytes] = []  # written, and handed to the transport when the outbox flushes
+        self.unparsed: memoryview | None = None  # received, parsed once fewer requests wait
+        self.turn = 0  # requests answered since the connection's turn began
+        self.next_turn: asyncio.Handle | None = None
+        self.answering = False  # inside _next: a nested call leaves the work to it
 
     # -- the transport's side ----------------------------------------------------------------------
 
@@ -101,6 +111,9 @@ class Connection(asyncio.Protocol):
             self.timer = None
         if self.waiting is not None:
             self.waiting.cancel()
+        if self.next_turn is not None:
+            self.next_turn.cancel()
+        self.unparsed = None
 
     def data_received(self, data: bytes) -> None:
         if self.discarding or self.closing:
@@ -108,6 +121,29 @@ class Connection(asyncio.Protocol):
             if self.lingered > LINGER_BYTES and self.transport is not None:
                 self.transport.close()
             return
+        self.turn = 0
+        if len(data) <= FEED_SLICE:  # most reads: a request or two
+            self._feed(data)
+        else:
+            self._parse(memoryview(data))
+        waiting = self.busy or self.queue or self.unparsed is not None
+        if waiting and not self.paused and self.transport is not None:
+            self.transport.pause_reading()  # one request at a time; TCP holds back the rest
+            self.paused = True
+
+    def _parse(self, data: memoryview) -> None:
+        """Feed the parser a slice at a time, and no more once MAX_QUEUED requests wait to be answered:
+        the rest is kept until they are."""
+        while data:
+            if len(self.queue) >= MAX_QUEUED:
+                self.unparsed = data
+                return
+            self._feed(data[:FEED_SLICE])
+            data = data[FEED_SLICE:]
+            if self.discarding or self.closing:  # refused, or past the size limit: the rest is not read
+                return
+
+    def _feed(self, data: bytes | memoryview) -> None:
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as error:
@@ -120,9 +156,6 @@ class Connection(asyncio.Protocol):
             self._finish_request()
         except httptools.HttpParserError as error:
             self._malformed(str(error))
-        if self.busy and not self.paused and self.transport is not None:
-            self.transport.pause_reading()  # one request at a time; TCP holds back the rest
-            self.paused = True
 
     def pause_writing(self) -> None:
         """A client that sends but does not read: stop reading until it catches up."""
@@ -139,7 +172,7 @@ class Connection(asyncio.Protocol):
     def eof_received(self) -> bool:
         """The client is done sending (a half-close): what it asked for is still answered, then closed."""
         self.ended = True
-        if not self.busy and not self.queue and not self.closing:
+        if not self.busy and not self.queue and self.unparsed is None and not self.closing:
             self._close()
         return True
 
@@ -242,14 +275,35 @@ class Connection(asyncio.Protocol):
         self._next()
 
     def _next(self) -> None:
-        while self.queue and not self.busy and not self.closing:
-            item = self.queue.popleft()
-            if isinstance(item, bytes):
-                self._write(item, close=True)
-                return
-            self.busy = True
-            self._answer(item)
-        if not self.busy and not self.closing and self.transport is not None:
+        """Answer the requests that wait, in turn. An answer given at once calls this again from inside
+        (through _send): that call returns, and this loop goes on, so a long pipeline is no deep
+        recursion. After PER_TURN answers the rest waits for the loop's next pass."""
+        if self.answering:
+            return
+        self.answering = True
+        try:
+            while not self.busy and not self.closing and not self.write_paused:  # not while its answers pile up
+                if not self.queue:
+                    if self.unparsed is None:
+                        break
+                    unparsed, self.unparsed = self.unparsed, None
+                    self._parse(unparsed)
+                    continue
+                if self.turn >= PER_TURN:  # the other connections' turn first
+                    if self.next_turn is None:
+                        self.next_turn = self.loop.call_soon(self._take_turn)
+                    return
+                self.turn += 1
+                item = self.queue.popleft()
+                if isinstance(item, bytes):
+                    self._write(item, close=True)
+                    return
+                self.busy = True
+                self._answer(item)
+        finally:
+            self.answering = False
+        idle = not self.busy and not self.queue and self.unparsed is None
+        if idle and not self.closing and self.transport is not None:
             if self.discarding or self.ended:  # an over-limit or broken request was answered, or the client is done
                 self._close()
                 return
@@ -258,6 +312,10 @@ class Connection(asyncio.Protocol):
             if self.paused and not self.write_paused:
                 self.paused = False
                 self.transport.resume_reading()
+
+    def _take_turn(self) -> None:
+        self.next_turn, self.turn = None, 0
+        self._next()
 
     def _answer(self, request: Request) -> None:
         settings = self.settings
@@ -291,7 +349,7 @@ class Connection(asyncio.Protocol):
 
     def _send(self, request: Request, answer: Answer) -> None:
         self.waiting = None
-        close = not request.keep_alive or self.discarding
+        close = not request.keep_alive or (self.discarding and not self.queue)  # what was asked before: answered
         lines = [f"HTTP/1.1 {answer.status}\r\nDate: {_Clock.date()}\r\n"]
         has_length = False
         for name, value in answer.headers:
