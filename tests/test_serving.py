@@ -413,6 +413,37 @@ def test_a_client_that_never_reads_its_answers_is_not_answered_further(server: L
         sock.close()
 
 
+def test_a_request_pipelined_after_connection_close_does_not_cut_the_answer_short(server: LiveServer) -> None:
+    """Closed at once, the server's kernel answered the late request with RST, and the unread tail of
+    a large answer was lost; now the server lingers (FIN, reads and drops) until the client closes."""
+    session = requests.Session()
+    for _ in range(600):  # a journal read of several hundred KB
+        session.post(server.url + SMTP_PATH, json=valid_body(), headers=HEADERS, timeout=10)
+    sock = connect(server, timeout=5)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sock.sendall(b"GET /__mock/journal HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    time.sleep(0.2)
+    sock.sendall(b"GET /nope/deeper HTTP/1.1\r\nHost: x\r\n\r\n")  # after the close: never answered
+    time.sleep(0.2)
+    data = read_until_closed(sock)
+    sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"Content-Length: (\d+)", head, re.IGNORECASE).group(1))  # type: ignore[union-attr]
+    assert length > 300_000 and len(body) == length
+
+
+def test_a_closed_connection_is_released_as_soon_as_the_client_closes(server: LiveServer) -> None:
+    if "--workers" in server.process.args:
+        pytest.skip("one process to count")
+    before = len(os.listdir(f"/proc/{server.process.pid}/fd"))
+    for _ in range(50):
+        with connect(server, timeout=5) as sock:
+            sock.sendall(POST + b"Connection: close\r\n\r\n" + BODY)
+            assert b"201" in read_until_closed(sock)[:12]
+    time.sleep(0.1)
+    assert len(os.listdir(f"/proc/{server.process.pid}/fd")) <= before + 2  # not held for the 2 s linger
+
+
 def test_expect_100_continue_gets_its_interim_answer(server: LiveServer) -> None:
     sock = connect(server, timeout=5)
     sock.sendall(POST + b"Expect: 100-continue\r\n\r\n")

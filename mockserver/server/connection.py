@@ -127,7 +127,7 @@ class Connection(asyncio.Protocol):
         else:
             self._parse(memoryview(data))
         waiting = self.busy or self.queue or self.unparsed is not None
-        if waiting and not self.paused and self.transport is not None:
+        if waiting and not self.paused and not self.closing and self.transport is not None:  # closing: it lingers
             self.transport.pause_reading()  # one request at a time; TCP holds back the rest
             self.paused = True
 
@@ -172,7 +172,10 @@ class Connection(asyncio.Protocol):
     def eof_received(self) -> bool:
         """The client is done sending (a half-close): what it asked for is still answered, then closed."""
         self.ended = True
-        if not self.busy and not self.queue and self.unparsed is None and not self.closing:
+        if self.closing:  # lingering after the last answer (see _close): the client is done as well
+            if self.transport is not None:
+                self.transport.close()
+        elif not self.busy and not self.queue and self.unparsed is None:
             self._close()
         return True
 
@@ -392,17 +395,18 @@ class Connection(asyncio.Protocol):
             self.transport.write(output[0] if len(output) == 1 else b"".join(output))
 
     def _close(self) -> None:
-        """Close once the answer is sent. With input left unread, closing at once would make the kernel
-        answer RST, which destroys the answer before a client that sends its whole body first reads it.
-        So, like nginx's lingering close but bounded: FIN after the answer, then up to LINGER_BYTES are
-        read and thrown away (nothing is kept) for up to LINGER seconds, and the connection is closed."""
+        """Close once the answer is sent. With input left unread or still coming (a body past the limit,
+        a request pipelined after `Connection: close`), closing at once would make the kernel answer
+        RST, which destroys the answer before the client reads it. So, like nginx's lingering close but
+        bounded: FIN after the answer, then up to LINGER_BYTES are read and thrown away (nothing is
+        kept) until the client closes too, for up to LINGER seconds."""
         self.closing = True
         self._disarm()
         transport = self.transport
         if transport is None:
             return
         self.flush()
-        if self.discarding and transport.can_write_eof():
+        if not self.ended and transport.can_write_eof():
             transport.write_eof()
             self.waiting = self.loop.call_later(LINGER, transport.close)
             if self.paused:
