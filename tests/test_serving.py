@@ -432,6 +432,30 @@ def test_a_request_pipelined_after_connection_close_does_not_cut_the_answer_shor
     assert length > 300_000 and len(body) == length
 
 
+def test_a_reset_waits_until_the_client_has_the_answers_before_it(server: LiveServer) -> None:
+    """An RST destroys what the client has not acknowledged: 127 KB of a 820 KB answer arrived."""
+    session = requests.Session()
+    for _ in range(600):  # a journal read of several hundred KB
+        session.post(server.url + SMTP_PATH, json=valid_body(), headers=HEADERS, timeout=10)
+    arm_fault(server, "reset-after", {"fault": "connection-reset"})
+    sock = connect(server, timeout=5)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sock.sendall(
+        b"GET /__mock/journal HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + POST + b"X-Fault: reset-after\r\n\r\n" + BODY
+    )
+    time.sleep(0.3)  # an ordinary client, a little slow to read
+    data, reset = b"", False
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        reset = True
+    sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"Content-Length: (\d+)", head, re.IGNORECASE).group(1))  # type: ignore[union-attr]
+    assert reset and length > 300_000 and len(body) == length
+
+
 def test_a_closed_connection_is_released_as_soon_as_the_client_closes(server: LiveServer) -> None:
     if "--workers" in server.process.args:
         pytest.skip("one process to count")

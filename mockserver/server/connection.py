@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import fcntl
 import logging
 import socket
 import struct
+import termios
 import time
 from collections import deque
 from collections.abc import Callable
@@ -415,16 +417,23 @@ class Connection(asyncio.Protocol):
         else:
             transport.close()
 
-    def _break(self, fault: str) -> None:
-        """A fault: RST for connection-reset; for empty-response and a held timeout, a close without a byte."""
+    def _break(self, fault: str, deadline: float | None = None) -> None:
+        """A fault: RST for connection-reset; for empty-response and a held timeout, a close without a byte.
+        The answers before it (pipelined) go out first, and a reset waits (up to LINGER seconds) until
+        the client has them: an RST destroys what it has not acknowledged yet."""
         self.waiting = None
         transport = self.transport
         if transport is None:
             return
         self.closing = True
-        self.flush()  # the answers before it (pipelined) go out first
+        self.flush()
         if fault == "connection-reset":
             sock = transport.get_extra_info("socket")
+            now = self.loop.time()
+            deadline = now + LINGER if deadline is None else deadline
+            if (transport.get_write_buffer_size() or _unacknowledged(sock)) and now < deadline:
+                self.waiting = self.loop.call_later(0.01, self._break, fault, deadline)
+                return
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET)
             transport.abort()
@@ -456,6 +465,17 @@ class Connection(asyncio.Protocol):
         self.armed = False
         if not self.busy:
             self._close()
+
+
+def _unacknowledged(sock: socket.socket | None) -> int:
+    """Bytes in the kernel's send queue the peer has not acknowledged (Linux SIOCOUTQ; 0 elsewhere)."""
+    if sock is None or not hasattr(termios, "TIOCOUTQ"):
+        return 0
+    try:
+        queued: int = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
+    return queued
 
 
 def _call(app: WSGIApplication, environ: dict[str, Any]) -> Answer | None:
