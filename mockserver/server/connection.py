@@ -37,8 +37,8 @@ NO_LENGTH = (204, 304)
 FRAMING_NAME_LENGTHS = frozenset(len(name) for name in (b"transfer-encoding", b"content-length", b"expect"))
 ANSWER_NAME_LENGTHS = frozenset(len(name) for name in ("connection", "transfer-encoding", "content-length"))
 RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
-LINGER = 2.0  # seconds a connection with unread input stays half-open after its answer (see _close)
-LINGER_BYTES = 4 * 1024 * 1024  # and how much of that input it throws away meanwhile, at most
+LINGER = 2.0  # seconds a closed connection stays half-open after its last answer, at most (see _close)
+LINGER_BYTES = 4 * 1024 * 1024  # and how much input it throws away meanwhile, at most
 # A client that pipelines (many requests in one send) gets PER_TURN answers, then the other connections
 # get theirs before it gets more; at most MAX_QUEUED of its requests wait parsed, the rest of its bytes
 # unparsed (fed FEED_SLICE bytes at a time while requests wait).
@@ -128,8 +128,8 @@ class Connection(asyncio.Protocol):
             self._feed(data)
         else:
             self._parse(memoryview(data))
-        waiting = self.busy or self.queue or self.unparsed is not None
-        if waiting and not self.paused and not self.closing and self.transport is not None:  # closing: it lingers
+        pending = self.busy or self.queue or self.unparsed is not None
+        if pending and not self.paused and not self.closing and self.transport is not None:  # closing: it lingers
             self.transport.pause_reading()  # one request at a time; TCP holds back the rest
             self.paused = True
 
